@@ -1,0 +1,68 @@
+# dm-incmirror: top-level Makefile.
+#
+#   make                   build the module (running kernel, or KDIR=/KVER=)
+#                          and the userspace tools
+#   make install           install the module (modules_install + depmod)
+#   make uninstall         remove it again
+#   make deps              install what building and testing need (Debian 12)
+#   make check             unit tests, W=1 builds for 6.1 and 6.12, guest cases
+#   make demo              the incremental migration demonstration in a guest
+#   make fuzz              fuzz the bitmap parsers for FUZZ_SECONDS each
+#
+# make check takes CASES="name ..." and KERNELS="6.1 6.12" to narrow a run.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+KERNELS ?= 6.1 6.12
+CASES ?=
+FUZZ_SECONDS ?= 60
+
+TOP := $(CURDIR)
+
+.PHONY: all module tools install uninstall clean deps check check-unit \
+	check-build demo fuzz module-for
+
+all: module tools
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+tools:
+	@if [ -f tools/Makefile ]; then $(MAKE) -C tools; fi
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
+	depmod -a $(KVER)
+
+uninstall:
+	rm -f /lib/modules/$(KVER)/updates/dm-incmirror.ko* \
+	      /lib/modules/$(KVER)/extra/dm-incmirror.ko*
+	depmod -a $(KVER)
+
+# The module for one installed release, built W=1 with warnings as errors in
+# build/<release>/ so that the two kernel series never share objects.
+module-for:
+	@test -n "$(KVER)" || { echo "module-for needs KVER=" >&2; exit 2; }
+	@mkdir -p build/$(KVER)
+	@cp -p Kbuild build/$(KVER)/
+	@rm -rf build/$(KVER)/dm-incmirror.src && mkdir -p build/$(KVER)/dm-incmirror
+	@cp -p dm-incmirror/*.[ch] build/$(KVER)/dm-incmirror/
+	$(MAKE) -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) W=1 \
+		KCFLAGS=-Werror modules
+
+deps:
+	@tests/deps
+
+check:
+	@tests/check $(if $(CASES),--cases "$(CASES)") --kernels "$(KERNELS)"
+
+demo: deps
+	tests/vm/run --kernel 6.12 tests/demo/demo.sh
+
+fuzz: deps
+	$(MAKE) -C tools fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true
+	rm -rf build tests/vm/out
+	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi

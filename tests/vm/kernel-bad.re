@@ -1,0 +1,1 @@
+(BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|blocked for more than|soft lockup|hard LOCKUP|Kernel panic|kernel BUG)
