@@ -41,14 +41,14 @@ uninstall:
 
 # The module for one installed release, built W=1 with warnings as errors in
 # build/<release>/ so that the two kernel series never share objects.
+# Concurrent runs (several guest runs at once) take turns through a lock.
 module-for:
 	@test -n "$(KVER)" || { echo "module-for needs KVER=" >&2; exit 2; }
-	@mkdir -p build/$(KVER)
-	@cp -p Kbuild build/$(KVER)/
-	@rm -rf build/$(KVER)/dm-incmirror.src && mkdir -p build/$(KVER)/dm-incmirror
-	@cp -p dm-incmirror/*.[ch] build/$(KVER)/dm-incmirror/
-	$(MAKE) -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) W=1 \
-		KCFLAGS=-Werror modules
+	@mkdir -p build/$(KVER)/dm-incmirror
+	flock build/.lock-$(KVER) sh -c 'cp -p Kbuild build/$(KVER)/ && \
+		cp -p dm-incmirror/*.[ch] build/$(KVER)/dm-incmirror/ && \
+		$(MAKE) -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) \
+		W=1 KCFLAGS=-Werror modules'
 
 deps:
 	@tests/deps

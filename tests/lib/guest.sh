@@ -35,7 +35,18 @@ expect_fail() {
 # Pages are only allocated when written.
 ram_devices() {
 	dmsetup remove_all >/dev/null 2>&1
-	rmmod brd 2>/dev/null
+	# A loop device lets go of its backing ramdisk asynchronously after
+	# `losetup -d`: wait (bounded) until brd can be unloaded.
+	_tries=0
+	while [ -d /sys/module/brd ] && ! rmmod brd 2>/dev/null; do
+		_tries=$((_tries + 1))
+		if [ "$_tries" -ge 100 ]; then
+			ls -l /sys/block/ram*/holders/ >&2
+			grep -h ram /proc/mounts /proc/swaps >&2
+			fail "brd stays in use: cannot make fresh ramdisks"
+		fi
+		usleep 100000
+	done
 	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) || fail "modprobe brd"
 	i=0
 	while [ "$i" -lt "$1" ]; do
@@ -51,7 +62,8 @@ dev_sectors() {
 
 # dm_create NAME TABLE: create a device, make its node, print its path.
 dm_create() {
-	dmsetup create "$1" --table "$2" >&2 || fail "dmsetup create $1 '$2'"
+	dmsetup create "$1" --table "$2" >&2 ||
+		{ dmesg | tail -n 3 >&2; fail "dmsetup create $1 '$2'"; }
 	dmsetup mknodes "$1" >/dev/null 2>&1
 	echo "/dev/mapper/$1"
 }
@@ -83,13 +95,25 @@ fill() {
 		dd of="$1" bs=1M oflag=direct 2>/dev/null || fail "fill $1 with $2"
 }
 
+# drop_caches: forget clean cached pages. Reading a device such as /dev/ram1
+# with buffered I/O caches its pages; a dm target above it then writes the
+# device with bios, which does not update that cache, so a later buffered read
+# would see stale data. Every compare below starts from the device itself.
+# (No `sync` here: it would block while a filesystem sits on a suspended dm
+# device; the cases write raw devices with O_DIRECT, so nothing is dirty.)
+drop_caches() {
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
 # same DEV1 DEV2: the two devices must hold identical data.
 same() {
+	drop_caches
 	cmp "$1" "$2" || fail "$1 and $2 differ"
 }
 
 # sha DEV [SKIP_SECTORS COUNT_SECTORS]: sha256 of a device or a part of it.
 sha() {
+	drop_caches
 	if [ $# -eq 1 ]; then
 		sha256sum <"$1" | cut -d' ' -f1
 	else
@@ -99,5 +123,212 @@ sha() {
 
 cleanup_devices() {
 	dmsetup remove_all >/dev/null 2>&1
-	losetup -D >/dev/null 2>&1
+	/usr/sbin/losetup -D >/dev/null 2>&1
+}
+
+# ---- helpers added for the dm-incmirror target cases ----
+
+# dm_msg NAME ARGS...: send a message to sector 0 of NAME; fail the case if it
+# is refused. The message result (if any) goes to stdout.
+dm_msg() {
+	_m_dev=$1
+	shift
+	dmsetup message "$_m_dev" 0 "$@" || fail "dmsetup message $_m_dev 0 $* refused"
+}
+
+# in_sync NAME / total_regions NAME: the two halves of status field 2.
+in_sync() {
+	dm_field "$1" 2 | cut -d/ -f1
+}
+total_regions() {
+	dm_field "$1" 2 | cut -d/ -f2
+}
+
+# assert_eq GOT WANT WHAT: exact equality of two strings.
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+# uptime_ms: monotonic milliseconds since boot (/proc/uptime has 10 ms steps).
+uptime_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# meminfo_kb KEY: a /proc/meminfo value in KiB (e.g. MemFree, SUnreclaim).
+meminfo_kb() {
+	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
+}
+
+# dm_events NAME: the device's event counter (for `dmsetup wait NAME N`).
+dm_events() {
+	dmsetup info -c --noheadings -o events "$1" | tr -d ' ' ||
+		fail "dmsetup info -o events $1"
+}
+
+# dm_sysname NAME: the kernel name (dm-N) of a dm device, for /sys/block.
+dm_sysname() {
+	echo "dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"
+}
+
+# get_dirty_all NAME [FIRST COUNT] > FILE: the target's dirty map in
+# [FIRST, FIRST+COUNT) (default: all regions), one range per line, following
+# `next=` pages. Checks that every page ends on a whole range and that next=
+# advances past it. The number of pages goes to /tmp/.get_dirty_pages.
+# Call it with stdout redirected to a file, not in $(...): a failure must end
+# the case, not a subshell.
+get_dirty_all() {
+	_g_dev=$1
+	_g_first=${2:-0}
+	_g_end=$((_g_first + ${3:-$(total_regions "$1")}))
+	_g_pages=0
+	while :; do
+		_g_out=$(dmsetup message "$_g_dev" 0 get_dirty "$_g_first" $((_g_end - _g_first))) ||
+			fail "get_dirty $_g_first $((_g_end - _g_first)) on $_g_dev refused"
+		_g_pages=$((_g_pages + 1))
+		_g_next=
+		_g_last=$((_g_first - 1))
+		for _g_t in $_g_out; do
+			[ -n "$_g_next" ] && fail "get_dirty: token '$_g_t' after next=$_g_next"
+			case $_g_t in
+			next=*)
+				_g_next=${_g_t#next=}
+				;;
+			*-*)
+				_g_a=${_g_t%-*}
+				_g_b=${_g_t#*-}
+				[ "$_g_a" -gt "$_g_last" ] && [ "$_g_b" -gt "$_g_a" ] &&
+					[ "$_g_b" -lt "$_g_end" ] ||
+					fail "get_dirty: range '$_g_t' out of order or outside [$_g_first,$_g_end)"
+				_g_last=$_g_b
+				echo "$_g_t"
+				;;
+			*)
+				[ "$_g_t" -gt "$_g_last" ] && [ "$_g_t" -lt "$_g_end" ] ||
+					fail "get_dirty: region '$_g_t' out of order or outside [$_g_first,$_g_end)"
+				_g_last=$_g_t
+				echo "$_g_t"
+				;;
+			esac
+		done
+		[ -z "$_g_next" ] && break
+		[ "$_g_next" -gt "$_g_last" ] && [ "$_g_next" -gt "$_g_first" ] ||
+			fail "get_dirty: next=$_g_next does not advance (first $_g_first, last $_g_last)"
+		[ "$_g_next" -ge "$_g_end" ] && break
+		_g_first=$_g_next
+	done
+	echo "$_g_pages" >/tmp/.get_dirty_pages
+}
+
+# ranges_norm < RANGES > RANGES: merge adjacent/overlapping sorted ranges
+# (one per line) into maximal ones, so maps printed in different page splits
+# compare equal.
+ranges_norm() {
+	awk '
+	{ n = split($1, p, "-"); a = p[1] + 0; b = (n == 2) ? p[2] + 0 : a
+	  if (have && a <= e + 1) { if (b > e) e = b; next }
+	  if (have) out()
+	  s = a; e = b; have = 1 }
+	function out() { if (s == e) print s; else print s "-" e }
+	END { if (have) out() }'
+}
+
+# ranges_count < RANGES: number of regions covered.
+ranges_count() {
+	awk '{ n = split($1, p, "-"); c += (n == 2) ? p[2] - p[1] + 1 : 1 } END { print c + 0 }'
+}
+
+# fio_engine: libaio when this fio has it, else psync.
+fio_engine() {
+	if fio --enghelp=libaio >/dev/null 2>&1; then echo libaio; else echo psync; fi
+}
+
+# wait_pid_gone PID SECONDS: bounded wait for a background process to exit;
+# prints nothing, returns 0 if it exited in time, 1 otherwise.
+wait_pid_gone() {
+	_w_deadline=$(($(date +%s) + $2))
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$(date +%s)" -ge "$_w_deadline" ] && return 1
+		usleep 50000
+	done
+	return 0
+}
+
+# random_fill DEV [MIB]: fill DEV (or its first MIB MiB) with random data.
+random_fill() {
+	if [ $# -ge 2 ]; then
+		dd if=/dev/urandom of="$1" bs=1M count="$2" oflag=direct 2>/dev/null ||
+			fail "random_fill $1"
+	else
+		_r_mib=$(($(dev_sectors "$1") / 2048))
+		dd if=/dev/urandom of="$1" bs=1M count="$_r_mib" oflag=direct 2>/dev/null ||
+			fail "random_fill $1"
+	fi
+}
+
+# incmirror_table SRC DST REGION [FEATURE...]: a full table line for the whole
+# source device.
+incmirror_table() {
+	_t_src=$1 _t_dst=$2 _t_reg=$3
+	shift 3
+	if [ $# -gt 0 ]; then
+		echo "0 $(dev_sectors "$_t_src") incmirror $_t_src $_t_dst $_t_reg $# $*"
+	else
+		echo "0 $(dev_sectors "$_t_src") incmirror $_t_src $_t_dst $_t_reg"
+	fi
+}
+
+# wait_cond SECONDS DESCRIPTION CODE: poll every 0.1 s until `eval CODE`
+# succeeds; fail the case after SECONDS. A bounded wait for an observable
+# condition, like wait_state.
+wait_cond() {
+	_c_deadline=$(($(date +%s) + $1))
+	until eval "$3"; do
+		[ "$(date +%s)" -ge "$_c_deadline" ] &&
+			fail "waited $1 s for $2"
+		usleep 100000
+	done
+}
+
+# wait_field NAME N VALUE [SECONDS]: poll until status field N equals VALUE.
+wait_field() {
+	wait_cond "${4:-60}" "$1 status field $2 = $3" \
+		"[ \"\$(dm_field $1 $2)\" = '$3' ]"
+}
+
+# loop_attach FILE: attach FILE to a free loop device, print the device.
+loop_attach() {
+	modprobe loop 2>/dev/null
+	_l_dev=$(losetup -f) || fail "no free loop device"
+	if [ ! -b "$_l_dev" ]; then
+		_l_n=${_l_dev#/dev/loop}
+		mknod "$_l_dev" b 7 "$_l_n" || fail "mknod $_l_dev"
+	fi
+	losetup "$_l_dev" "$1" || fail "losetup $_l_dev $1"
+	echo "$_l_dev"
+}
+
+# blk_stat DEV FIELD: field FIELD (1-based) of /sys/block/<dev>/stat
+# (12 = discard I/Os completed, 16 = flush requests completed).
+blk_stat() {
+	_b_name=$(basename "$(readlink -f "$1")")
+	awk -v f="$2" '{ print $f }' "/sys/block/$_b_name/stat"
+}
+
+# diff_regions DEV1 DEV2 REGION_SECTORS [MAX]: print the indexes of the first
+# MAX (default 20) regions in which the two devices differ.
+diff_regions() {
+	drop_caches
+	cmp -l "$1" "$2" 2>/dev/null |
+		awk -v rb=$(($3 * 512)) -v max="${4:-20}" '
+		{ r = int(($1 - 1) / rb); if (r != last) { print r; last = r; if (++n >= max) exit } }
+		BEGIN { last = -1 }'
+}
+
+# same_regions DEV1 DEV2 REGION_SECTORS: like `same`, and on a difference name
+# the regions that differ (to tell a kernel bug's shape from a test's).
+same_regions() {
+	drop_caches
+	cmp "$1" "$2" >/dev/null 2>&1 && return 0
+	echo "regions that differ (first 20): $(diff_regions "$1" "$2" "$3" | tr '\n' ' ')" >&2
+	fail "$1 and $2 differ"
 }
