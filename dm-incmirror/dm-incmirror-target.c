@@ -1,63 +1,785 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dm-incmirror placeholder: registers the "incmirror" target and maps every
- * bio to the first device, so that the build and the guest bench can be
- * proved before the real target lands.
+ * dm-incmirror: a device-mapper target that mirrors a live source device
+ * onto a destination device. Reads go to the source; writes go to both;
+ * a background copier brings dirty regions of the destination up to date.
+ * With the `incremental` feature the destination is assumed to already hold
+ * the source's data except for the regions userspace marks dirty, so only
+ * those are copied (an incremental drive-mirror).
+ *
+ * See Documentation/dm-incmirror.rst for the interface, and
+ * dm-incmirror.h for the locking and dirty-bit ordering rules.
  */
+#include <linux/blkdev.h>
+#include <linux/dm-io.h>
+#include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/module.h>
-#include <linux/device-mapper.h>
+#include <linux/slab.h>
 
-#define DM_MSG_PREFIX "incmirror"
+#include "dm-incmirror.h"
+#include "dm-incmirror-compat.h"
 
-struct incmirror_placeholder {
-	struct dm_dev *source;
-};
+/* Request flags kept when a write is re-issued through dm-io. */
+#define IM_PASS_FLAGS	(REQ_FUA | REQ_SYNC | REQ_META | REQ_PRIO | \
+			 REQ_IDLE | REQ_NOUNMAP)
 
-static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+/* Active region entries kept in reserve so that writes always progress. */
+#define IM_MIN_ACTIVE_REGIONS	64
+
+/*---------------------------------------------------------------------------
+ * Shared helpers (callers hold mc->lock unless the name says otherwise)
+ *---------------------------------------------------------------------------
+ */
+struct im_region *im_region_find_locked(struct incmirror *mc, u64 region)
 {
-	struct incmirror_placeholder *ip;
-	int r;
+	struct im_region *node;
 
-	if (argc < 1) {
-		ti->error = "Invalid argument count";
-		return -EINVAL;
-	}
-	ip = kzalloc(sizeof(*ip), GFP_KERNEL);
-	if (!ip)
-		return -ENOMEM;
-	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &ip->source);
-	if (r) {
-		ti->error = "Error opening source device";
-		kfree(ip);
-		return r;
-	}
-	ti->private = ip;
-	return 0;
+	hash_for_each_possible(mc->active, node, hash, region)
+		if (node->region == region)
+			return node;
+	return NULL;
 }
 
-static void incmirror_dtr(struct dm_target *ti)
+/*
+ * Drop the entry from the hash once nothing holds it. The caller frees it
+ * with mempool_free() after unlocking.
+ */
+void im_region_put_locked(struct incmirror *mc, struct im_region *node,
+			  struct im_region **to_free)
 {
-	struct incmirror_placeholder *ip = ti->private;
+	if (node->writes || node->copying)
+		return;
+	hash_del(&node->hash);
+	*to_free = node;
+}
 
-	dm_put_device(ti, ip->source);
-	kfree(ip);
+void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
+{
+	u64 newly;
+
+	if (first == last)
+		newly = region_map_mark_dirty(mc->map, first);
+	else
+		newly = region_map_mark_range_dirty(mc->map, first, last + 1);
+	if (newly)
+		mc->synced_reported = false;
+	/* A copy in flight may have read the source before this. */
+	im_copier_redirty_locked(mc, first, last);
+}
+
+void im_dest_error_locked(struct incmirror *mc)
+{
+	mc->dest_errors++;
+	mc->errors_since_start++;
+	if (!mc->degraded && mc->errors_since_start >= mc->error_threshold) {
+		mc->degraded = true;
+		DMERR("%s: destination failed %u times, entering degraded state",
+		      dm_device_name(dm_table_get_md(mc->ti->table)),
+		      mc->errors_since_start);
+		/* dm_table_event() takes a mutex: raise it from the workqueue. */
+		queue_work(mc->wq, &mc->event_work);
+	}
+}
+
+bool im_copier_may_run_locked(struct incmirror *mc)
+{
+	return mc->run == IM_RUN_COPYING && !mc->degraded && !mc->suspending;
+}
+
+enum im_state im_state_locked(struct incmirror *mc)
+{
+	if (mc->degraded)
+		return IM_STATE_DEGRADED;
+	if (mc->run == IM_RUN_LOADING)
+		return IM_STATE_LOADING;
+	if (!region_map_count_dirty(mc->map) && !mc->copier.in_flight)
+		return IM_STATE_SYNCED;
+	return mc->run == IM_RUN_PAUSED ? IM_STATE_PAUSED : IM_STATE_COPYING;
+}
+
+/* Raise one event per transition into synced. */
+void im_check_synced_locked(struct incmirror *mc)
+{
+	if (im_state_locked(mc) == IM_STATE_SYNCED && !mc->synced_reported) {
+		mc->synced_reported = true;
+		queue_work(mc->wq, &mc->event_work);
+	}
+}
+
+static void im_event_work(struct work_struct *ws)
+{
+	struct incmirror *mc = container_of(ws, struct incmirror, event_work);
+
+	dm_table_event(mc->ti->table);
+}
+
+static const char *const im_state_names[] = {
+	[IM_STATE_LOADING] = "loading",
+	[IM_STATE_COPYING] = "copying",
+	[IM_STATE_PAUSED] = "paused",
+	[IM_STATE_SYNCED] = "synced",
+	[IM_STATE_DEGRADED] = "degraded",
+};
+
+/*---------------------------------------------------------------------------
+ * Write path
+ *---------------------------------------------------------------------------
+ */
+
+/* Whether the destination leg takes this write (read without the lock). */
+static bool im_dest_takes(struct incmirror *mc, enum req_op op)
+{
+	struct block_device *bdev = mc->dest->bdev;
+
+	if (READ_ONCE(mc->degraded))
+		return false;
+	switch (op) {
+	case REQ_OP_WRITE:
+		return true;
+	case REQ_OP_DISCARD:
+		return bdev_max_discard_sectors(bdev) != 0;
+	case REQ_OP_WRITE_ZEROES:
+		return bdev_write_zeroes_sectors(bdev) != 0;
+	default:
+		return false;
+	}
+}
+
+/*
+ * dm-io completion: may run in interrupt context. The caller's bio gets the
+ * source's result; failures are only recorded here and turned into a dirty
+ * region by incmirror_end_io().
+ */
+static void im_write_done(unsigned long error, void *context)
+{
+	struct bio *bio = context;
+	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	if (error & BIT(1))
+		pb->flags |= IM_BIO_DEST_FAILED;
+	/*
+	 * The destination may hold data the source failed to store: the
+	 * region is out of sync either way.
+	 */
+	if (error & BIT(0))
+		pb->flags |= IM_BIO_MARK_DIRTY;
+	bio->bi_status = (error & BIT(0)) ? BLK_STS_IOERR : BLK_STS_OK;
+	bio_endio(bio);
+}
+
+/*
+ * Send a write to the source (region 0 of the dm-io request) and, unless
+ * the destination cannot take it, to the destination (region 1). The
+ * caller's bio completes once both have.
+ */
+void im_issue_write(struct incmirror *mc, struct bio *bio)
+{
+	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	enum req_op op = bio_op(bio);
+	struct dm_io_region where[2];
+	unsigned int nr = 1;
+	struct dm_io_request req = {
+		.bi_opf = op | (bio->bi_opf & IM_PASS_FLAGS),
+		.mem.type = DM_IO_BIO,
+		.mem.ptr.bio = bio,
+		.notify.fn = im_write_done,
+		.notify.context = bio,
+		.client = mc->io_client,
+	};
+	int r;
+
+	if (op == REQ_OP_DISCARD || op == REQ_OP_WRITE_ZEROES) {
+		req.mem.type = DM_IO_KMEM;
+		req.mem.ptr.addr = NULL;
+	}
+
+	where[0].bdev = mc->source->bdev;
+	where[0].sector = bio->bi_iter.bi_sector;
+	where[0].count = bio_sectors(bio);
+	if (im_dest_takes(mc, op)) {
+		where[1] = where[0];
+		where[1].bdev = mc->dest->bdev;
+		nr = 2;
+	} else {
+		/* The destination misses this write: recopy the region. */
+		pb->flags |= IM_BIO_MARK_DIRTY;
+	}
+
+	r = im_dm_io(&req, nr, where, NULL, bio_prio(bio));
+	if (r) {
+		bio->bi_status = errno_to_blk_status(r);
+		bio_endio(bio);
+	}
+}
+
+static int im_map_write(struct incmirror *mc, struct bio *bio,
+			struct im_bio *pb)
+{
+	struct block_device *src = mc->source->bdev;
+	struct im_region *node, *spare = NULL;
+	unsigned long flags;
+	bool defer;
+
+	/*
+	 * The device accepts discards when either leg does: one the source
+	 * cannot take is refused as such (dm-io would turn it into EIO).
+	 */
+	if ((bio_op(bio) == REQ_OP_DISCARD && !bdev_max_discard_sectors(src)) ||
+	    (bio_op(bio) == REQ_OP_WRITE_ZEROES &&
+	     !bdev_write_zeroes_sectors(src))) {
+		bio->bi_status = BLK_STS_NOTSUPP;
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	/*
+	 * What a discard leaves behind is up to each device, and a
+	 * write-zeroes spanning regions cannot take part in the per-region
+	 * exclusion: send those to both legs without exclusion and mark
+	 * their regions dirty on completion, which makes any overlapping
+	 * copy repeat (see the dirty-bit ordering in dm-incmirror.h).
+	 */
+	if (bio_op(bio) == REQ_OP_DISCARD || pb->first != pb->last) {
+		pb->flags |= IM_BIO_MARK_DIRTY;
+		WRITE_ONCE(mc->last_write, jiffies);
+		im_issue_write(mc, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	spin_lock_irqsave(&mc->lock, flags);
+	mc->last_write = jiffies;
+	node = im_region_find_locked(mc, pb->first);
+	if (!node) {
+		/* mempool_alloc() may sleep: never under the lock. */
+		spin_unlock_irqrestore(&mc->lock, flags);
+		spare = mempool_alloc(&mc->region_pool, GFP_NOIO);
+		spin_lock_irqsave(&mc->lock, flags);
+		node = im_region_find_locked(mc, pb->first);
+		if (!node) {
+			node = spare;
+			spare = NULL;
+			node->region = pb->first;
+			node->writes = 0;
+			node->copying = false;
+			bio_list_init(&node->deferred);
+			hash_add(mc->active, &node->hash, node->region);
+		}
+	}
+	node->writes++;
+	pb->node = node;
+	defer = node->copying;
+	if (defer)
+		bio_list_add(&node->deferred, bio);
+	spin_unlock_irqrestore(&mc->lock, flags);
+
+	if (spare)
+		mempool_free(spare, &mc->region_pool);
+	if (!defer)
+		im_issue_write(mc, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * dm core sends a PREFLUSH as num_flush_bios (2) empty bios: number 0 is
+ * the source's, number 1 the destination's (as dm-stripe routes them).
+ */
+static int im_map_flush(struct incmirror *mc, struct bio *bio)
+{
+	if (dm_bio_get_target_bio_nr(bio) == 0) {
+		bio_set_dev(bio, mc->source->bdev);
+		return DM_MAPIO_REMAPPED;
+	}
+	if (READ_ONCE(mc->degraded)) {
+		/* The destination is not written any more. */
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio_set_dev(bio, mc->dest->bdev);
+	return DM_MAPIO_REMAPPED;
 }
 
 static int incmirror_map(struct dm_target *ti, struct bio *bio)
 {
-	struct incmirror_placeholder *ip = ti->private;
+	struct incmirror *mc = ti->private;
+	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	sector_t sector;
 
-	bio_set_dev(bio, ip->source->bdev);
-	return DM_MAPIO_REMAPPED;
+	pb->node = NULL;
+	pb->flags = 0;
+
+	/*
+	 * Data bios never carry PREFLUSH: dm core splits it off. The block
+	 * layer may strip the flag on its way down, so remember the bio kind.
+	 */
+	if (bio->bi_opf & REQ_PREFLUSH) {
+		pb->flags = IM_BIO_FLUSH;
+		return im_map_flush(mc, bio);
+	}
+
+	sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	bio->bi_iter.bi_sector = sector;
+
+	if (!op_is_write(bio_op(bio))) {
+		bio_set_dev(bio, mc->source->bdev);
+		return DM_MAPIO_REMAPPED;
+	}
+
+	pb->first = sector >> mc->region_shift;
+	pb->last = (sector + max(bio_sectors(bio), 1U) - 1) >> mc->region_shift;
+	return im_map_write(mc, bio, pb);
+}
+
+static void im_flush_failed(struct incmirror *mc, bool dest)
+{
+	unsigned long flags;
+	bool kick;
+
+	DMERR_LIMIT("%s: %s flush failed, marking all regions dirty",
+		    dm_device_name(dm_table_get_md(mc->ti->table)),
+		    dest ? "destination" : "source");
+
+	/*
+	 * Which earlier completed writes that leg really holds is unknown
+	 * now, so the legs may differ anywhere: copy every region again.
+	 */
+	spin_lock_irqsave(&mc->lock, flags);
+	if (dest)
+		im_dest_error_locked(mc);
+	im_mark_dirty_locked(mc, 0, mc->nr_regions - 1);
+	kick = im_copier_may_run_locked(mc);
+	spin_unlock_irqrestore(&mc->lock, flags);
+
+	if (kick)
+		im_copier_kick(mc);
+}
+
+static int incmirror_end_io(struct dm_target *ti, struct bio *bio,
+			    blk_status_t *error)
+{
+	struct incmirror *mc = ti->private;
+	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct im_region *to_free = NULL;
+	unsigned long flags;
+	bool kick;
+
+	if (pb->flags & IM_BIO_FLUSH) {
+		if (!*error)
+			return DM_ENDIO_DONE;
+		/*
+		 * A failed destination flush must not fail the caller; a
+		 * failed source flush is returned.
+		 */
+		if (dm_bio_get_target_bio_nr(bio) == 1) {
+			im_flush_failed(mc, true);
+			*error = BLK_STS_OK;
+		} else {
+			im_flush_failed(mc, false);
+		}
+		return DM_ENDIO_DONE;
+	}
+
+	if (!pb->node && !pb->flags)
+		return DM_ENDIO_DONE;
+
+	if (pb->flags & IM_BIO_DEST_FAILED)
+		DMERR_LIMIT("%s: destination write failed, region %llu dirty",
+			    dm_device_name(dm_table_get_md(ti->table)),
+			    pb->first);
+
+	spin_lock_irqsave(&mc->lock, flags);
+	/* Mark dirty before dropping the entry: no copy can start between. */
+	if (pb->flags & IM_BIO_DEST_FAILED)
+		im_dest_error_locked(mc);
+	if (pb->flags & (IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY))
+		im_mark_dirty_locked(mc, pb->first, pb->last);
+	if (pb->node) {
+		pb->node->writes--;
+		im_region_put_locked(mc, pb->node, &to_free);
+	}
+	/* A copy may have skipped this region while the write was running. */
+	kick = im_copier_may_run_locked(mc) &&
+		((pb->flags & (IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY)) ||
+		 (to_free && region_map_test(mc->map, pb->first)));
+	spin_unlock_irqrestore(&mc->lock, flags);
+
+	if (to_free)
+		mempool_free(to_free, &mc->region_pool);
+	if (kick)
+		im_copier_kick(mc);
+	return DM_ENDIO_DONE;
+}
+
+/*---------------------------------------------------------------------------
+ * Constructor / destructor
+ *---------------------------------------------------------------------------
+ */
+static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
+			     char **error)
+{
+	static const struct dm_arg args[] = {
+		{0, 7, "Invalid number of feature arguments"},
+	};
+	unsigned int argc, v;
+	const char *name;
+
+	if (!as->argc)
+		return 0;
+
+	if (dm_read_arg_group(args, as, &argc, error))
+		return -EINVAL;
+
+	while (argc) {
+		name = dm_shift_arg(as);
+		argc--;
+
+		if (!strcasecmp(name, "incremental")) {
+			mc->incremental = true;
+			continue;
+		}
+
+		if (strcasecmp(name, "max_copy_rate") &&
+		    strcasecmp(name, "copy_depth") &&
+		    strcasecmp(name, "error_threshold")) {
+			*error = "Unrecognised feature";
+			return -EINVAL;
+		}
+		if (!argc) {
+			*error = "Feature is missing its value";
+			return -EINVAL;
+		}
+		argc--;
+		if (kstrtouint(dm_shift_arg(as), 10, &v)) {
+			*error = "Invalid feature value";
+			return -EINVAL;
+		}
+
+		if (!strcasecmp(name, "max_copy_rate")) {
+			mc->max_copy_rate = v;
+		} else if (!strcasecmp(name, "copy_depth")) {
+			if (v < 1 || v > IM_COPY_DEPTH_MAX) {
+				*error = "Invalid copy_depth";
+				return -EINVAL;
+			}
+			mc->copy_depth = v;
+		} else {
+			if (v < 1 || v > IM_MAX_ERROR_THRESHOLD) {
+				*error = "Invalid error_threshold";
+				return -EINVAL;
+			}
+			mc->error_threshold = v;
+		}
+	}
+
+	if (as->argc) {
+		*error = "Feature argument count does not match the arguments";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void im_destroy(struct incmirror *mc)
+{
+	if (mc->wq) {
+		im_copier_exit(mc);
+		destroy_workqueue(mc->wq);
+	}
+	mempool_exit(&mc->region_pool);
+	if (mc->io_client)
+		dm_io_client_destroy(mc->io_client);
+	if (mc->map)
+		region_map_destroy(mc->map);
+	if (mc->dest)
+		dm_put_device(mc->ti, mc->dest);
+	if (mc->source)
+		dm_put_device(mc->ti, mc->source);
+	kfree(mc);
+}
+
+/*
+ * <source_dev> <dest_dev> <region_sectors> [<#features> <feature>...]
+ */
+static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as;
+	struct incmirror *mc;
+	unsigned long long rs;
+	int r;
+
+	if (argc < 3) {
+		ti->error = "Invalid argument count";
+		return -EINVAL;
+	}
+
+	mc = kzalloc(sizeof(*mc), GFP_KERNEL);
+	if (!mc) {
+		ti->error = "Cannot allocate incmirror context";
+		return -ENOMEM;
+	}
+	mc->ti = ti;
+	mc->copy_depth = IM_DEFAULT_COPY_DEPTH;
+	mc->error_threshold = IM_DEFAULT_ERROR_THRESHOLD;
+	spin_lock_init(&mc->lock);
+	hash_init(mc->active);
+	bio_list_init(&mc->ready);
+	INIT_WORK(&mc->event_work, im_event_work);
+	/* The copier starts on the first resume. */
+	mc->suspending = true;
+
+	r = -EINVAL;
+	if (kstrtoull(argv[2], 10, &rs)) {
+		ti->error = "Invalid region size";
+		goto bad;
+	}
+	if (rs < IM_MIN_REGION_SECTORS) {
+		ti->error = "Region size must be at least 8 sectors";
+		goto bad;
+	}
+	if (!is_power_of_2(rs)) {
+		ti->error = "Region size must be a power of two";
+		goto bad;
+	}
+	if (rs > IM_MAX_REGION_SECTORS) {
+		ti->error = "Region size too large";
+		goto bad;
+	}
+	mc->region_sectors = rs;
+	mc->region_shift = __ffs64(rs);
+
+	as.argc = argc - 3;
+	as.argv = argv + 3;
+	r = im_parse_features(&as, mc, &ti->error);
+	if (r)
+		goto bad;
+
+	r = im_get_device(ti, argv[0], &mc->source);
+	if (r) {
+		mc->source = NULL;
+		ti->error = "Error opening source device";
+		goto bad;
+	}
+	r = im_get_device(ti, argv[1], &mc->dest);
+	if (r) {
+		mc->dest = NULL;
+		ti->error = "Error opening destination device";
+		goto bad;
+	}
+	r = -EINVAL;
+	if (mc->source->bdev == mc->dest->bdev) {
+		ti->error = "Source and destination are the same device";
+		goto bad;
+	}
+	if (bdev_nr_sectors(mc->source->bdev) < ti->len) {
+		ti->error = "Source device is smaller than the target";
+		goto bad;
+	}
+	if (bdev_nr_sectors(mc->dest->bdev) < ti->len) {
+		ti->error = "Destination device is smaller than the target";
+		goto bad;
+	}
+
+	mc->nr_regions = DIV_ROUND_UP_ULL(ti->len, rs);
+	if (mc->nr_regions > REGION_MAP_MAX_REGIONS) {
+		ti->error = "Too many regions: use larger regions";
+		goto bad;
+	}
+
+	r = -ENOMEM;
+	mc->map = region_map_create_core(mc->nr_regions, !mc->incremental);
+	if (!mc->map) {
+		ti->error = "Cannot allocate region map";
+		goto bad;
+	}
+	mc->run = mc->incremental ? IM_RUN_LOADING : IM_RUN_COPYING;
+
+	mc->io_client = dm_io_client_create();
+	if (IS_ERR(mc->io_client)) {
+		r = PTR_ERR(mc->io_client);
+		mc->io_client = NULL;
+		ti->error = "Cannot create dm-io client";
+		goto bad;
+	}
+
+	r = mempool_init_kmalloc_pool(&mc->region_pool, IM_MIN_ACTIVE_REGIONS,
+				      sizeof(struct im_region));
+	if (r) {
+		ti->error = "Cannot allocate active region pool";
+		goto bad;
+	}
+
+	mc->wq = alloc_workqueue("dm-incmirror", WQ_MEM_RECLAIM, 0);
+	if (!mc->wq) {
+		r = -ENOMEM;
+		ti->error = "Cannot allocate workqueue";
+		goto bad;
+	}
+
+	r = im_copier_init(mc);
+	if (r) {
+		ti->error = "Cannot set up the copier";
+		goto bad;
+	}
+
+	/* One region per write: the exclusion works region by region. */
+	r = dm_set_target_max_io_len(ti, rs);
+	if (r) {
+		ti->error = "Cannot set the maximum I/O length";
+		goto bad;
+	}
+
+	ti->num_flush_bios = 2;
+	ti->num_discard_bios = 1;
+	ti->num_write_zeroes_bios = 1;
+	/* Discards still reach the source when the destination lacks them. */
+	ti->discards_supported = true;
+	ti->per_io_data_size = sizeof(struct im_bio);
+	ti->private = mc;
+	return 0;
+
+bad:
+	im_destroy(mc);
+	return r;
+}
+
+static void incmirror_dtr(struct dm_target *ti)
+{
+	im_destroy(ti->private);
+}
+
+/*---------------------------------------------------------------------------
+ * Suspend / resume
+ *---------------------------------------------------------------------------
+ */
+
+/*
+ * Stop starting copies and wait for those in flight. Writes parked behind
+ * a copy are issued by the worker when it ends; dm core then waits for them
+ * like for any other bio, so after postsuspend nothing destination-bound is
+ * in flight.
+ */
+static void incmirror_presuspend(struct dm_target *ti)
+{
+	struct incmirror *mc = ti->private;
+
+	spin_lock_irq(&mc->lock);
+	mc->suspending = true;
+	spin_unlock_irq(&mc->lock);
+
+	im_copier_drain(mc);
+}
+
+static void incmirror_postsuspend(struct dm_target *ti)
+{
+	im_copier_stop(ti->private);
+}
+
+static void incmirror_resume(struct dm_target *ti)
+{
+	struct incmirror *mc = ti->private;
+
+	spin_lock_irq(&mc->lock);
+	mc->suspending = false;
+	spin_unlock_irq(&mc->lock);
+
+	im_copier_kick(mc);
+}
+
+/*---------------------------------------------------------------------------
+ * Status and device iteration
+ *---------------------------------------------------------------------------
+ */
+static void incmirror_status(struct dm_target *ti, status_type_t type,
+			     unsigned int status_flags, char *result,
+			     unsigned int maxlen)
+{
+	struct incmirror *mc = ti->private;
+	unsigned long long dirty, copied, dest_errors;
+	unsigned int in_flight, rate, max_rate, nfeat;
+	enum im_state state;
+	unsigned long flags;
+	unsigned int sz = 0;
+
+	spin_lock_irqsave(&mc->lock, flags);
+	state = im_state_locked(mc);
+	dirty = region_map_count_dirty(mc->map);
+	in_flight = mc->copier.in_flight;
+	dest_errors = mc->dest_errors;
+	copied = mc->copier.copied_sectors;
+	rate = im_copier_rate_locked(mc);
+	max_rate = mc->max_copy_rate;
+	spin_unlock_irqrestore(&mc->lock, flags);
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u",
+		       im_state_names[state],
+		       mc->nr_regions - dirty, mc->nr_regions,
+		       (unsigned long long)mc->region_sectors, dest_errors,
+		       copied, rate, max_rate, in_flight);
+		break;
+
+	case STATUSTYPE_TABLE:
+		/*
+		 * Only non-default features. max_copy_rate is the current
+		 * value, so a reload keeps a rate set by message.
+		 */
+		nfeat = (mc->incremental ? 1 : 0) + (max_rate ? 2 : 0) +
+			(mc->copy_depth != IM_DEFAULT_COPY_DEPTH ? 2 : 0) +
+			(mc->error_threshold != IM_DEFAULT_ERROR_THRESHOLD ?
+			 2 : 0);
+		DMEMIT("%s %s %llu", mc->source->name, mc->dest->name,
+		       (unsigned long long)mc->region_sectors);
+		if (!nfeat)
+			break;
+		DMEMIT(" %u", nfeat);
+		if (mc->incremental)
+			DMEMIT(" incremental");
+		if (max_rate)
+			DMEMIT(" max_copy_rate %u", max_rate);
+		if (mc->copy_depth != IM_DEFAULT_COPY_DEPTH)
+			DMEMIT(" copy_depth %u", mc->copy_depth);
+		if (mc->error_threshold != IM_DEFAULT_ERROR_THRESHOLD)
+			DMEMIT(" error_threshold %u", mc->error_threshold);
+		break;
+
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",source_name=%s,dest_name=%s,region_sectors=%llu,state=%s;",
+		       mc->source->name, mc->dest->name,
+		       (unsigned long long)mc->region_sectors,
+		       im_state_names[state]);
+		break;
+	}
+}
+
+/* Both legs: so that queue limits (write cache, FUA, ...) cover both. */
+static int incmirror_iterate_devices(struct dm_target *ti,
+				     iterate_devices_callout_fn fn, void *data)
+{
+	struct incmirror *mc = ti->private;
+	int r;
+
+	r = fn(ti, mc->source, 0, ti->len, data);
+	if (!r)
+		r = fn(ti, mc->dest, 0, ti->len, data);
+	return r;
 }
 
 static struct target_type incmirror_target = {
 	.name = "incmirror",
-	.version = {0, 0, 1},
+	.version = {1, 0, 0},
 	.module = THIS_MODULE,
 	.ctr = incmirror_ctr,
 	.dtr = incmirror_dtr,
 	.map = incmirror_map,
+	.end_io = incmirror_end_io,
+	.presuspend = incmirror_presuspend,
+	.presuspend_undo = incmirror_resume,
+	.postsuspend = incmirror_postsuspend,
+	.resume = incmirror_resume,
+	.status = incmirror_status,
+	.message = im_message,
+	.iterate_devices = incmirror_iterate_devices,
 };
 
 static int __init dm_incmirror_init(void)
@@ -73,5 +795,5 @@ static void __exit dm_incmirror_exit(void)
 module_init(dm_incmirror_init);
 module_exit(dm_incmirror_exit);
 
-MODULE_DESCRIPTION(DM_NAME " incremental mirror target (placeholder)");
+MODULE_DESCRIPTION(DM_NAME " incremental mirror target");
 MODULE_LICENSE("GPL");

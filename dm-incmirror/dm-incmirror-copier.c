@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-incmirror: background copier.
+ *
+ * A delayed work item on the target's workqueue claims dirty regions and
+ * copies them source -> destination with dm-kcopyd, up to copy_depth at a
+ * time. Claiming a region (under incmirror.lock) creates its active entry
+ * with `copying` set; the dirty bit stays set until the copy completes and
+ * is cleared then only if the copy succeeded and nothing marked the region
+ * dirty meanwhile. Completion hands writes parked on the entry to the
+ * worker.
+ * A region that has an active entry (writes or a copy in flight) is skipped
+ * and found again on a later pass: the end of the write or copy kicks the
+ * worker.
+ *
+ * Pacing:
+ * - max_copy_rate is a token bucket in sectors, refilled from the
+ *   monotonic clock, holding at most 100 ms worth of tokens. A copy may start
+ *   while the bucket is positive and takes the whole region out of it, so the
+ *   bucket may go negative and the long-run rate is exact.
+ * - Foreground writes win: while a write was mapped in the last 100 ms only
+ *   one copy is kept in flight instead of copy_depth.
+ * - After a failed copy no copy starts for one second, so an unreadable
+ *   source region or a sick destination is not hammered.
+ */
+#include <linux/dm-kcopyd.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+
+#include "dm-incmirror.h"
+
+/* Regions scanned per hold of incmirror.lock when looking for work. */
+#define IM_SCAN_WINDOW		(1ULL << 20)
+#define IM_YIELD_JIFFIES	(HZ / 10)
+#define IM_ERROR_BACKOFF	HZ
+
+enum im_claim {
+	IM_CLAIM_STARTED,	/* a copy job was claimed */
+	IM_CLAIM_AGAIN,		/* scanned a window without success */
+	IM_CLAIM_NONE,		/* nothing to start now */
+};
+
+void im_copier_kick(struct incmirror *mc)
+{
+	mod_delayed_work(mc->wq, &mc->copier.work, 0);
+}
+
+static void im_rate_roll_locked(struct im_copier *cp)
+{
+	unsigned long elapsed = jiffies - cp->win_start;
+
+	if (elapsed < HZ)
+		return;
+	cp->last_rate = div64_u64(cp->win_sectors * HZ, (u64)elapsed * 2);
+	cp->win_sectors = 0;
+	cp->win_start = jiffies;
+}
+
+unsigned int im_copier_rate_locked(struct incmirror *mc)
+{
+	im_rate_roll_locked(&mc->copier);
+	return mc->copier.last_rate;
+}
+
+/*
+ * Regions first..last were marked dirty: a copy of one of them in flight
+ * may have read the source before the change, so its completion must leave
+ * the bit set. At most copy_depth jobs are looked at.
+ */
+void im_copier_redirty_locked(struct incmirror *mc, u64 first, u64 last)
+{
+	struct im_copier *cp = &mc->copier;
+	unsigned int i;
+
+	if (!cp->in_flight)
+		return;
+	for (i = 0; i < mc->copy_depth; i++)
+		if (cp->jobs[i].node && cp->jobs[i].region >= first &&
+		    cp->jobs[i].region <= last)
+			cp->jobs[i].redirtied = true;
+}
+
+void im_copier_rate_changed_locked(struct incmirror *mc)
+{
+	mc->copier.tokens = 0;
+	mc->copier.tokens_stamp = ktime_get_ns();
+}
+
+/* Returns the delay in jiffies before a copy may start, 0 if it may now. */
+static unsigned long im_rate_delay_locked(struct incmirror *mc)
+{
+	struct im_copier *cp = &mc->copier;
+	u64 rate = (u64)mc->max_copy_rate * 2;	/* sectors per second */
+	u64 now = ktime_get_ns();
+	u64 dt, add;
+	s64 cap;
+
+	if (!rate)
+		return 0;
+
+	dt = now - cp->tokens_stamp;
+	if (dt > NSEC_PER_SEC) {
+		dt = NSEC_PER_SEC;
+		cp->tokens_stamp = now - dt;
+	}
+	add = div64_u64(rate * dt, NSEC_PER_SEC);
+	/* Advance by the time the tokens stand for: keep the fraction. */
+	cp->tokens_stamp += div64_u64(add * NSEC_PER_SEC, rate);
+	cp->tokens += add;
+	cap = max_t(s64, rate / 10, 1);
+	if (cp->tokens > cap)
+		cp->tokens = cap;
+
+	if (cp->tokens > 0)
+		return 0;
+	return clamp_t(u64, div64_u64((u64)(1 - cp->tokens) * HZ + rate - 1,
+				      rate), 1, HZ);
+}
+
+static enum im_claim im_claim_locked(struct incmirror *mc,
+				     struct im_region **spare,
+				     struct im_copy_job **jobp,
+				     unsigned long *delay, u64 *scanned)
+{
+	struct im_copier *cp = &mc->copier;
+	struct im_region *node;
+	struct im_copy_job *job;
+	unsigned int depth;
+	u64 r, end, start;
+
+	/*
+	 * Every copy in flight holds a dirty bit of its own: when there are no
+	 * more dirty bits than copies, there is nothing left to claim.
+	 */
+	if (!im_copier_may_run_locked(mc) ||
+	    region_map_count_dirty(mc->map) <= cp->in_flight)
+		return IM_CLAIM_NONE;
+
+	depth = time_before(jiffies, mc->last_write + IM_YIELD_JIFFIES) ?
+		1 : mc->copy_depth;
+	/* Copies in flight kick the worker when they end. */
+	if (cp->in_flight >= depth)
+		return IM_CLAIM_NONE;
+
+	if (time_before(jiffies, cp->backoff_until)) {
+		*delay = cp->backoff_until - jiffies;
+		return IM_CLAIM_NONE;
+	}
+
+	*delay = im_rate_delay_locked(mc);
+	if (*delay)
+		return IM_CLAIM_NONE;
+
+	/* Whole map seen in this run: the rest is busy with writes. */
+	if (*scanned >= mc->nr_regions)
+		return IM_CLAIM_NONE;
+
+	if (cp->cursor >= mc->nr_regions)
+		cp->cursor = 0;
+	start = cp->cursor;
+	end = min(start + IM_SCAN_WINDOW, mc->nr_regions);
+	r = region_map_find_next_dirty(mc->map, start, end);
+	while (r < end && im_region_find_locked(mc, r))
+		r = region_map_find_next_dirty(mc->map, r + 1, end);
+	if (r >= end) {
+		*scanned += end - start;
+		cp->cursor = end;
+		return IM_CLAIM_AGAIN;
+	}
+	*scanned += r + 1 - start;
+	cp->cursor = r + 1;
+
+	node = *spare;
+	*spare = NULL;
+	node->region = r;
+	node->writes = 0;
+	node->copying = true;
+	bio_list_init(&node->deferred);
+	hash_add(mc->active, &node->hash, r);
+
+	job = list_first_entry(&cp->free_jobs, struct im_copy_job, list);
+	list_del(&job->list);
+	job->node = node;
+	job->region = r;
+	job->redirtied = false;
+	job->len = im_region_len(mc, r);
+	cp->in_flight++;
+	if (mc->max_copy_rate)
+		cp->tokens -= job->len;
+
+	*jobp = job;
+	return IM_CLAIM_STARTED;
+}
+
+/* kcopyd completion: process context (kcopyd's workqueue). */
+static void im_copy_done(int read_err, unsigned long write_err, void *context)
+{
+	struct im_copy_job *job = context;
+	struct incmirror *mc = job->mc;
+	struct im_copier *cp = &mc->copier;
+	struct im_region *node = job->node;
+	struct im_region *to_free = NULL;
+	bool idle;
+
+	if (read_err || write_err)
+		DMERR_LIMIT("%s: copying region %llu failed (%s)",
+			    dm_device_name(dm_table_get_md(mc->ti->table)),
+			    job->region, read_err ? "source read" :
+			    "destination write");
+
+	spin_lock_irq(&mc->lock);
+	cp->in_flight--;
+	node->copying = false;
+	if (read_err || write_err) {
+		/* The bit is still set: the region is copied again later. */
+		cp->copy_errors++;
+		cp->backoff_until = jiffies + IM_ERROR_BACKOFF;
+		if (write_err)
+			im_dest_error_locked(mc);
+	} else {
+		if (!job->redirtied)
+			region_map_mark_clean(mc->map, job->region);
+		cp->copied_sectors += job->len;
+		cp->win_sectors += job->len;
+		im_rate_roll_locked(cp);
+	}
+	/* Parked writes still hold the entry (writes); the worker issues them. */
+	bio_list_merge(&mc->ready, &node->deferred);
+	bio_list_init(&node->deferred);
+	im_region_put_locked(mc, node, &to_free);
+	job->node = NULL;
+	list_add(&job->list, &cp->free_jobs);
+	idle = !cp->in_flight;
+	im_check_synced_locked(mc);
+	spin_unlock_irq(&mc->lock);
+
+	if (to_free)
+		mempool_free(to_free, &mc->region_pool);
+	im_copier_kick(mc);
+	/*
+	 * Last: presuspend may return once it sees the copier idle. dtr still
+	 * waits for this callback to return (dm_kcopyd_client_destroy()).
+	 */
+	if (idle)
+		wake_up(&cp->drain_wq);
+}
+
+static void im_copy_start(struct incmirror *mc, struct im_copy_job *job)
+{
+	struct dm_io_region from, to;
+
+	from.bdev = mc->source->bdev;
+	from.sector = im_region_start(mc, job->region);
+	from.count = job->len;
+	to = from;
+	to.bdev = mc->dest->bdev;
+
+	dm_kcopyd_copy(mc->copier.kc, &from, 1, &to, 0, im_copy_done, job);
+}
+
+static void im_copier_work(struct work_struct *ws)
+{
+	struct im_copier *cp = container_of(to_delayed_work(ws),
+					    struct im_copier, work);
+	struct incmirror *mc = container_of(cp, struct incmirror, copier);
+	struct im_region *spare = NULL;
+	struct im_copy_job *job;
+	unsigned long delay = 0;
+	struct bio_list ready;
+	enum im_claim claim;
+	u64 scanned = 0;
+	struct bio *bio;
+
+	/* Parked writes first: callers are waiting for them. */
+	bio_list_init(&ready);
+	spin_lock_irq(&mc->lock);
+	bio_list_merge(&ready, &mc->ready);
+	bio_list_init(&mc->ready);
+	spin_unlock_irq(&mc->lock);
+	while ((bio = bio_list_pop(&ready)))
+		im_issue_write(mc, bio);
+
+	do {
+		/*
+		 * Never wait for the pool here: its entries may all be held by
+		 * parked writes that only this worker issues. Retry later.
+		 */
+		if (!spare)
+			spare = mempool_alloc(&mc->region_pool, GFP_NOWAIT);
+		if (!spare) {
+			delay = IM_YIELD_JIFFIES;
+			break;
+		}
+
+		spin_lock_irq(&mc->lock);
+		claim = im_claim_locked(mc, &spare, &job, &delay, &scanned);
+		spin_unlock_irq(&mc->lock);
+
+		if (claim == IM_CLAIM_STARTED)
+			im_copy_start(mc, job);
+		else if (claim == IM_CLAIM_AGAIN)
+			cond_resched();
+	} while (claim != IM_CLAIM_NONE);
+
+	if (spare)
+		mempool_free(spare, &mc->region_pool);
+
+	spin_lock_irq(&mc->lock);
+	im_check_synced_locked(mc);
+	spin_unlock_irq(&mc->lock);
+
+	/* Does not postpone a kick that arrived meanwhile. */
+	if (delay)
+		queue_delayed_work(mc->wq, &cp->work, delay);
+}
+
+static bool im_copier_idle(struct incmirror *mc)
+{
+	bool idle;
+
+	spin_lock_irq(&mc->lock);
+	idle = !mc->copier.in_flight;
+	spin_unlock_irq(&mc->lock);
+	return idle;
+}
+
+/* Wait for copies in flight; the caller has stopped new ones. */
+void im_copier_drain(struct incmirror *mc)
+{
+	wait_event(mc->copier.drain_wq, im_copier_idle(mc));
+}
+
+void im_copier_stop(struct incmirror *mc)
+{
+	cancel_delayed_work_sync(&mc->copier.work);
+}
+
+int im_copier_init(struct incmirror *mc)
+{
+	struct im_copier *cp = &mc->copier;
+	struct dm_kcopyd_client *kc;
+	unsigned int i;
+
+	cp->jobs = kcalloc(mc->copy_depth, sizeof(*cp->jobs), GFP_KERNEL);
+	if (!cp->jobs)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&cp->free_jobs);
+	for (i = 0; i < mc->copy_depth; i++) {
+		cp->jobs[i].mc = mc;
+		list_add_tail(&cp->jobs[i].list, &cp->free_jobs);
+	}
+	INIT_DELAYED_WORK(&cp->work, im_copier_work);
+	init_waitqueue_head(&cp->drain_wq);
+	cp->tokens_stamp = ktime_get_ns();
+	cp->win_start = jiffies;
+	cp->backoff_until = jiffies;
+
+	/* No kcopyd throttle: max_copy_rate does the pacing. */
+	kc = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(kc)) {
+		kfree(cp->jobs);
+		cp->jobs = NULL;
+		return PTR_ERR(kc);
+	}
+	cp->kc = kc;
+	return 0;
+}
+
+/* After a suspend (or before any resume): no copy can be started. */
+void im_copier_exit(struct incmirror *mc)
+{
+	struct im_copier *cp = &mc->copier;
+
+	if (!cp->kc)
+		return;
+	/* Waits for completion callbacks, which kick the work: cancel after. */
+	dm_kcopyd_client_destroy(cp->kc);
+	cancel_delayed_work_sync(&cp->work);
+	kfree(cp->jobs);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-incmirror: background copier (dirty regions, source -> destination).
+ */
+#ifndef DM_INCMIRROR_COPIER_H
+#define DM_INCMIRROR_COPIER_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+struct incmirror;
+struct im_region;
+struct dm_kcopyd_client;
+
+#define IM_COPY_DEPTH_MAX 64
+
+struct im_copy_job {
+	struct list_head list;		/* on im_copier.free_jobs when idle */
+	struct incmirror *mc;
+	struct im_region *node;		/* the region's active entry */
+	u64 region;
+	sector_t len;
+	bool redirtied;			/* marked dirty while being copied */
+};
+
+/*
+ * All fields below "protected by incmirror.lock" are read and written with
+ * that lock held; the rest are set up in ctr and read-only afterwards.
+ */
+struct im_copier {
+	struct dm_kcopyd_client *kc;
+	struct delayed_work work;
+	wait_queue_head_t drain_wq;	/* woken when in_flight drops to 0 */
+	struct im_copy_job *jobs;
+
+	/* protected by incmirror.lock */
+	struct list_head free_jobs;
+	unsigned int in_flight;
+	u64 cursor;			/* next region to look at */
+	s64 tokens;			/* rate limiter, in sectors */
+	u64 tokens_stamp;		/* ktime (ns) of the last refill */
+	unsigned long backoff_until;	/* jiffies: pause after a copy error */
+	u64 copied_sectors;
+	u64 copy_errors;
+	unsigned long win_start;	/* jiffies: start of the rate window */
+	u64 win_sectors;
+	unsigned int last_rate;		/* KiB/s over the last full window */
+};
+
+int im_copier_init(struct incmirror *mc);
+void im_copier_exit(struct incmirror *mc);
+void im_copier_kick(struct incmirror *mc);
+void im_copier_drain(struct incmirror *mc);
+void im_copier_stop(struct incmirror *mc);
+void im_copier_rate_changed_locked(struct incmirror *mc);
+void im_copier_redirty_locked(struct incmirror *mc, u64 first, u64 last);
+unsigned int im_copier_rate_locked(struct incmirror *mc);
+
+#endif /* DM_INCMIRROR_COPIER_H */

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-incmirror: state shared by the target, message and copier code.
+ *
+ * Locking rules (the only lock of a target is incmirror.lock):
+ *
+ * - incmirror.lock is a spinlock taken with interrupts disabled: write
+ *   completions arrive from dm-io's notify callback, which may run in
+ *   interrupt context. It protects the region map, the active region hash,
+ *   the run state, the counters and the copier's bookkeeping. Nothing that
+ *   sleeps happens under it (no allocation, no I/O submission, no
+ *   dm_table_event()); such work is done after unlocking or deferred to the
+ *   target's workqueue.
+ *
+ * - Per-region exclusion between foreground writes and the copier uses an
+ *   entry in the active region hash, which exists only while the region has
+ *   writes in flight (im_region.writes), a copy in flight (im_region.copying)
+ *   or both. A write to a region being copied is parked on the entry and
+ *   issued when the copy ends; a copy never starts on a region that has an
+ *   entry. Regions without I/O cost nothing beyond their bit in the map.
+ *
+ * - Dirty bit ordering: a region's bit stays set while it is being copied
+ *   and is cleared when the copy *completes* successfully, unless the region
+ *   was marked dirty again while the copy ran (im_copy_job.redirtied, set by
+ *   im_mark_dirty_locked()). Anything that can leave the destination
+ *   different from the source (failed destination or source write, discard,
+ *   degraded write, set_dirty, ...) marks the region when the I/O
+ *   *completes*. So a copy that could have read old source data always
+ *   leaves the bit set behind it, and the map read at any moment (get_dirty)
+ *   covers every region that is not in sync yet.
+ */
+#ifndef DM_INCMIRROR_H
+#define DM_INCMIRROR_H
+
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/hashtable.h>
+#include <linux/mempool.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "dm-incmirror-copier.h"
+#include "dm-incmirror-region-map.h"
+
+#define DM_MSG_PREFIX "incmirror"
+
+#define IM_DEFAULT_COPY_DEPTH		4
+#define IM_DEFAULT_ERROR_THRESHOLD	8
+#define IM_MAX_ERROR_THRESHOLD		1000000
+#define IM_MIN_REGION_SECTORS		8
+/* dm core takes max_io_len as a u32; 2^30 sectors (512 GiB) is plenty. */
+#define IM_MAX_REGION_SECTORS		(1U << 30)
+
+#define IM_HASH_BITS			8
+
+/* What the copier has been told to do. */
+enum im_run {
+	IM_RUN_LOADING,		/* incremental, `start` not yet received */
+	IM_RUN_COPYING,
+	IM_RUN_PAUSED,
+};
+
+/* What status reports; derived from enum im_run and the conditions. */
+enum im_state {
+	IM_STATE_LOADING,
+	IM_STATE_COPYING,
+	IM_STATE_PAUSED,
+	IM_STATE_SYNCED,
+	IM_STATE_DEGRADED,
+};
+
+/* An entry of the active region hash (see the locking rules above). */
+struct im_region {
+	struct hlist_node hash;
+	u64 region;
+	unsigned int writes;		/* writes holding the entry */
+	bool copying;
+	struct bio_list deferred;	/* writes waiting for the copy */
+};
+
+/* Per-bio data. */
+enum {
+	IM_BIO_MARK_DIRTY	= 1 << 0,	/* mark regions dirty when done */
+	IM_BIO_DEST_FAILED	= 1 << 1,	/* destination leg failed */
+	IM_BIO_FLUSH		= 1 << 2,	/* empty flush, per leg */
+};
+
+struct im_bio {
+	struct im_region *node;		/* held entry, or NULL */
+	u64 first;			/* regions covered by the bio */
+	u64 last;
+	unsigned int flags;
+};
+
+struct incmirror {
+	struct dm_target *ti;
+	struct dm_dev *source;
+	struct dm_dev *dest;
+
+	sector_t region_sectors;
+	unsigned int region_shift;
+	u64 nr_regions;
+
+	/* Table features, fixed at ctr. */
+	bool incremental;
+	unsigned int copy_depth;
+	unsigned int error_threshold;
+
+	struct dm_io_client *io_client;
+	mempool_t region_pool;
+	struct workqueue_struct *wq;
+	struct work_struct event_work;
+
+	spinlock_t lock;
+	/* protected by lock */
+	struct region_map *map;
+	DECLARE_HASHTABLE(active, IM_HASH_BITS);
+	enum im_run run;
+	bool degraded;
+	bool suspending;		/* no new copies: suspending/suspended */
+	bool synced_reported;		/* event raised for this synced spell */
+	unsigned int max_copy_rate;	/* KiB/s, 0 = unlimited */
+	unsigned int errors_since_start;
+	u64 dest_errors;
+	unsigned long last_write;	/* jiffies of the last foreground write */
+	struct bio_list ready;		/* parked writes whose copy ended */
+	struct im_copier copier;
+};
+
+static inline sector_t im_region_start(struct incmirror *mc, u64 region)
+{
+	return (sector_t)region << mc->region_shift;
+}
+
+static inline sector_t im_region_len(struct incmirror *mc, u64 region)
+{
+	sector_t start = im_region_start(mc, region);
+
+	return min_t(sector_t, mc->region_sectors, mc->ti->len - start);
+}
+
+/* dm-incmirror-target.c */
+struct im_region *im_region_find_locked(struct incmirror *mc, u64 region);
+void im_region_put_locked(struct incmirror *mc, struct im_region *node,
+			  struct im_region **to_free);
+void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last);
+void im_dest_error_locked(struct incmirror *mc);
+bool im_copier_may_run_locked(struct incmirror *mc);
+void im_check_synced_locked(struct incmirror *mc);
+enum im_state im_state_locked(struct incmirror *mc);
+void im_issue_write(struct incmirror *mc, struct bio *bio);
+
+/* dm-incmirror-message.c */
+int im_message(struct dm_target *ti, unsigned int argc, char **argv,
+	       char *result, unsigned int maxlen);
+
+#endif /* DM_INCMIRROR_H */
