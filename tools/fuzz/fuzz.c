@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for one incmirror-bitmap input parser, chosen at build time
+ * with -DFUZZ_FORMAT="name" (see tools/Makefile `fuzz`). The input is parsed
+ * from memory into a sink of 64 KiB regions capped at 2^20 regions.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "formats.h"
+#include "rescale.h"
+#include "src.h"
+
+#ifndef FUZZ_FORMAT
+#error "define FUZZ_FORMAT"
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct src s;
+	struct sink sk;
+	struct input in = { 0 };
+	struct in_opts o = { .units = 1 };
+	struct pctx ctx = { .s = &s, .o = &o, .sk = &sk, .in = &in };
+
+	o.fmt = fmt_parse(FUZZ_FORMAT);
+	if (o.fmt == FMT_ERA || o.fmt == FMT_RAW)
+		o.granularity = 65536;
+	if (o.fmt == FMT_QCOW2)
+		o.force = size & 1;	/* exercise both the refusal and the all-dirty path */
+	src_mem(&s, "fuzz-input", data, size);
+	if (sink_init(&sk, 65536, 0, 0))
+		return 0;
+	sk.max_regions = UINT64_C(1) << 20;
+	parse_input(&ctx);
+	sink_free(&sk);
+	return 0;
+}

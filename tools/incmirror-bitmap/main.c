@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/* incmirror-bitmap: command line (convert, load, save, info). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "canonical.h"
+#include "common.h"
+#include "dm.h"
+#include "formats.h"
+#include "help.h"
+#include "msgenc.h"
+
+#ifndef IMB_VERSION
+#define IMB_VERSION "0.1"
+#endif
+
+enum cmd { CMD_CONVERT, CMD_LOAD, CMD_SAVE, CMD_INFO };
+enum outfmt { OUT_MESSAGES, OUT_CANONICAL, OUT_RANGES };
+
+enum {
+	OPT_FORCE = 256, OPT_TABLE, OPT_BITORDER, OPT_UNITS, OPT_OFFSET, OPT_REGION_SECTORS,
+	OPT_SIZE_MISMATCH, OPT_DMNAME, OPT_MAXMSG, OPT_START,
+};
+
+struct cli {
+	enum cmd cmd;
+	struct in_opts in;
+	int64_t offset;
+	uint64_t region, devsize;
+	enum size_policy policy;
+	enum outfmt out;
+	const char *dm_name, *output;
+	size_t max_msg;
+	bool start, verbose;
+	int nargs;
+	char **args;
+};
+
+/* option letter -> commands allowed (bit per enum cmd) */
+#define C_CONV (1u << CMD_CONVERT)
+#define C_LOAD (1u << CMD_LOAD)
+#define C_SAVE (1u << CMD_SAVE)
+#define C_INFO (1u << CMD_INFO)
+#define C_IN (C_CONV | C_LOAD | C_INFO)
+
+static const struct {
+	struct option o;
+	unsigned cmds;
+} opts[] = {
+	{ { "format", required_argument, NULL, 'f' }, C_IN },
+	{ { "name", required_argument, NULL, 'n' }, C_IN },
+	{ { "force", no_argument, NULL, OPT_FORCE }, C_IN },
+	{ { "granularity", required_argument, NULL, 'g' }, C_IN },
+	{ { "table", required_argument, NULL, OPT_TABLE }, C_IN },
+	{ { "bit-order", required_argument, NULL, OPT_BITORDER }, C_IN },
+	{ { "units", required_argument, NULL, OPT_UNITS }, C_IN },
+	{ { "offset", required_argument, NULL, OPT_OFFSET }, C_IN },
+	{ { "region-size", required_argument, NULL, 'r' }, C_CONV },
+	{ { "region-sectors", required_argument, NULL, OPT_REGION_SECTORS }, C_CONV },
+	{ { "device-size", required_argument, NULL, 's' }, C_CONV },
+	{ { "size-mismatch", required_argument, NULL, OPT_SIZE_MISMATCH }, C_CONV | C_LOAD },
+	{ { "output-format", required_argument, NULL, 'O' }, C_CONV },
+	{ { "dm-name", required_argument, NULL, OPT_DMNAME }, C_CONV },
+	{ { "max-message", required_argument, NULL, OPT_MAXMSG }, C_CONV | C_LOAD },
+	{ { "output", required_argument, NULL, 'o' }, C_CONV | C_SAVE },
+	{ { "start", no_argument, NULL, OPT_START }, C_LOAD },
+	{ { "verbose", no_argument, NULL, 'v' }, C_CONV | C_LOAD | C_SAVE | C_INFO },
+	{ { "help", no_argument, NULL, 'h' }, C_CONV | C_LOAD | C_SAVE | C_INFO },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const char *const help_text[] = {
+	[CMD_CONVERT] = HELP_CONVERT,
+	[CMD_LOAD] = HELP_LOAD,
+	[CMD_SAVE] = HELP_SAVE,
+	[CMD_INFO] = HELP_INFO,
+};
+static const char *const cmd_names[] = {
+	[CMD_CONVERT] = "convert", [CMD_LOAD] = "load", [CMD_SAVE] = "save", [CMD_INFO] = "info",
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int usage_err(const struct cli *c, const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG " %s: ", cmd_names[c->cmd]);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '" PROG " %s --help'.\n", cmd_names[c->cmd]);
+	return EXIT_USAGE;
+}
+
+static int parse_cli(struct cli *c, int argc, char **argv)
+{
+	struct option lo[NOPTS + 1];
+	int ch, idx;
+
+	memset(lo, 0, sizeof(lo));
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = opts[i].o;
+	c->in.units = 1;
+	c->max_msg = MSGENC_MAX_DEFAULT;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":f:n:g:r:s:O:o:vh", lo, &idx)) != -1) {
+		unsigned allowed = 0;
+		uint64_t v;
+
+		if (ch == '?')
+			return usage_err(c, "unknown option '%s'", argv[optind - 1]);
+		if (ch == ':')
+			return usage_err(c, "option '%s' needs a value", argv[optind - 1]);
+		for (size_t i = 0; i < NOPTS; i++)
+			if (opts[i].o.val == ch)
+				allowed = opts[i].cmds;
+		if (!(allowed & (1u << c->cmd)))
+			return usage_err(c, "option '%s' does not apply to this command", argv[optind - 1]);
+		switch (ch) {
+		case 'h':
+			fputs(help_text[c->cmd], stdout);
+			exit(fflush(stdout) ? EXIT_SYSTEM : EXIT_OK);
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'f':
+			c->in.fmt = fmt_parse(optarg);
+			if (c->in.fmt == FMT_COUNT || c->in.fmt == FMT_AUTO)
+				return usage_err(c, "unknown format '%s'", optarg);
+			break;
+		case 'n':
+			c->in.name = optarg;
+			break;
+		case OPT_FORCE:
+			c->in.force = true;
+			break;
+		case 'g':
+			if (parse_size(optarg, &c->in.granularity) || !c->in.granularity)
+				return usage_err(c, "bad granularity '%s'", optarg);
+			break;
+		case OPT_TABLE:
+			if (parse_table_line(optarg, &c->in.table_block, &c->in.table_size))
+				return usage_err(c, "cannot read an era, thin-pool or thin table line from '%s'", optarg);
+			break;
+		case OPT_BITORDER:
+			if (strcmp(optarg, "lsb") && strcmp(optarg, "msb"))
+				return usage_err(c, "bad bit order '%s' (lsb or msb)", optarg);
+			c->in.msb_first = !strcmp(optarg, "msb");
+			break;
+		case OPT_UNITS:
+			if (!strcmp(optarg, "bytes"))
+				c->in.units = 1;
+			else if (!strcmp(optarg, "sectors"))
+				c->in.units = 512;
+			else
+				return usage_err(c, "bad units '%s' (bytes or sectors)", optarg);
+			break;
+		case OPT_OFFSET:
+			if (parse_ssize(optarg, &c->offset))
+				return usage_err(c, "bad offset '%s'", optarg);
+			break;
+		case 'r':
+			if (parse_size(optarg, &c->region) || !is_pow2(c->region) || c->region < 4096)
+				return usage_err(c, "bad region size '%s' (a power of two >= 4096)", optarg);
+			break;
+		case OPT_REGION_SECTORS:
+			if (parse_u64(optarg, &v) || !is_pow2(v) || v < 8 || v > (UINT64_C(1) << 40))
+				return usage_err(c, "bad region sectors '%s' (a power of two >= 8)", optarg);
+			c->region = v * 512;
+			break;
+		case 's':
+			if (parse_size(optarg, &c->devsize) || !c->devsize || c->devsize > (UINT64_C(1) << 62))
+				return usage_err(c, "bad device size '%s'", optarg);
+			break;
+		case OPT_SIZE_MISMATCH:
+			if (!strcmp(optarg, "error"))
+				c->policy = SIZE_ERROR;
+			else if (!strcmp(optarg, "truncate"))
+				c->policy = SIZE_TRUNCATE;
+			else if (!strcmp(optarg, "extend"))
+				c->policy = SIZE_EXTEND;
+			else
+				return usage_err(c, "bad --size-mismatch '%s' (error, truncate or extend)", optarg);
+			break;
+		case 'O':
+			if (!strcmp(optarg, "messages"))
+				c->out = OUT_MESSAGES;
+			else if (!strcmp(optarg, "canonical"))
+				c->out = OUT_CANONICAL;
+			else if (!strcmp(optarg, "ranges"))
+				c->out = OUT_RANGES;
+			else
+				return usage_err(c, "bad output format '%s'", optarg);
+			break;
+		case OPT_DMNAME:
+			c->dm_name = optarg;
+			break;
+		case OPT_MAXMSG:
+			if (parse_size(optarg, &v) || v < MSGENC_MIN || v > (UINT64_C(16) << 20))
+				return usage_err(c, "bad --max-message '%s' (1200 bytes to 16M)", optarg);
+			c->max_msg = (size_t)v;
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
+		case OPT_START:
+			c->start = true;
+			break;
+		}
+	}
+	c->args = argv + optind;
+	c->nargs = argc - optind;
+	return 0;
+}
+
+/*
+ * Parse all inputs into a bitmap at region bytes per bit for a device of devsize
+ * bytes (0 = unknown: taken from the inputs). On success bm->nbits = regions of
+ * the device and *devsize_out = its size (0 if still unknown).
+ */
+static int build(const struct cli *c, char **inputs, int n, uint64_t region, uint64_t devsize,
+		 struct bitmap *bm, uint64_t *devsize_out)
+{
+	struct sink sk;
+	struct input *in = calloc((size_t)n, sizeof(*in));
+	uint64_t *max_end = calloc((size_t)n, sizeof(*max_end));
+	uint64_t dev = devsize;
+	int r = 0;
+
+	if (!in || !max_end || sink_init(&sk, region, c->offset, devsize)) {
+		free(in);
+		free(max_end);
+		err_msg("out of memory");
+		return EXIT_SYSTEM;
+	}
+	for (int i = 0; i < n && !r; i++) {
+		struct src s;
+		struct pctx ctx = { .s = &s, .o = &c->in, .sk = &sk, .in = &in[i] };
+
+		if (src_open(&s, inputs[i]))
+			r = EXIT_INPUT;
+		else
+			r = parse_input(&ctx);
+		max_end[i] = sk.max_end;
+		if (!strcmp(inputs[i], "-"))
+			in[i].path = "<stdin>";
+		else
+			in[i].path = inputs[i];
+		src_close(&s);
+	}
+	if (r)
+		goto out;
+	/* device size in target coordinates */
+	if (!dev)
+		for (int i = 0; i < n; i++) {
+			int64_t s = (int64_t)in[i].size - c->offset;
+
+			if (in[i].size && s > 0 && (uint64_t)s > dev)
+				dev = (uint64_t)s;
+		}
+	for (int i = 0; i < n; i++) {
+		uint64_t covers = 0;
+		bool known = in[i].size != 0, bad;
+
+		if (known) {
+			int64_t s = (int64_t)in[i].size - c->offset;
+
+			covers = s > 0 ? (uint64_t)s : 0;
+		}
+		if (!dev)
+			continue;	/* nothing to compare with */
+		bad = known ? covers != dev : max_end[i] > dev;
+		if (!bad)
+			continue;
+		if (c->policy == SIZE_ERROR) {
+			if (known)
+				err_msg("%s: size mismatch: the input describes %" PRIu64 " bytes%s, the device has %" PRIu64
+					" (use --size-mismatch=truncate|extend)", in[i].path, covers,
+					c->offset ? " after the offset" : "", dev);
+			else
+				err_msg("%s: size mismatch: dirty data up to byte %" PRIu64 ", the device has %" PRIu64
+					" bytes (use --size-mismatch=truncate)", in[i].path, max_end[i], dev);
+			r = EXIT_SIZE;
+			goto out;
+		}
+		if (c->verbose || known)
+			err_msg("%s: warning: the input describes %" PRIu64 " bytes, the device has %" PRIu64 " (%s)",
+				in[i].path, known ? covers : max_end[i], dev,
+				c->policy == SIZE_EXTEND && known && covers < dev ? "rest marked dirty" :
+				covers < dev ? "rest treated as clean" : "excess dropped");
+	}
+	if (dev) {
+		uint64_t nreg = div_up(dev, region);
+
+		if (bm_resize(&sk.bm, nreg)) {
+			err_msg("out of memory for %" PRIu64 " regions", nreg);
+			r = EXIT_SYSTEM;
+			goto out;
+		}
+		if (c->policy == SIZE_EXTEND)
+			for (int i = 0; i < n; i++) {
+				int64_t s = (int64_t)in[i].size - c->offset;
+				uint64_t covers = s > 0 ? (uint64_t)s : 0;
+
+				if (in[i].size && covers < dev)
+					bm_set_range(&sk.bm, covers / region, nreg - covers / region);
+			}
+	}
+	*bm = sk.bm;
+	sk.bm.w = NULL;
+	*devsize_out = dev;
+out:
+	sink_free(&sk);
+	free(in);
+	free(max_end);
+	return r;
+}
+
+struct print_ctx {
+	FILE *fp;
+	const char *prefix;
+	uint64_t count, bytes;
+};
+
+static int print_msg(void *arg, const char *msg, size_t len)
+{
+	struct print_ctx *p = arg;
+
+	p->count++;
+	p->bytes += len;
+	if (p->prefix)
+		fprintf(p->fp, "dmsetup message %s 0 ", p->prefix);
+	fwrite(msg, 1, len, p->fp);
+	return fputc('\n', p->fp) == EOF ? EXIT_SYSTEM : 0;
+}
+
+static FILE *open_out(const char *path, char **tmp)
+{
+	FILE *fp;
+
+	*tmp = NULL;
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	if (asprintf(tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		*tmp = NULL;
+		return NULL;
+	}
+	fp = fopen(*tmp, "wb");
+	if (!fp)
+		err_msg("%s: cannot create: %s", *tmp, strerror(errno));
+	return fp;
+}
+
+static int close_out(FILE *fp, const char *path, char *tmp, int r)
+{
+	if (fp == stdout) {
+		if (fflush(stdout) && !r) {
+			err_msg("standard output: write error: %s", strerror(errno));
+			r = EXIT_SYSTEM;
+		}
+		return r;
+	}
+	if (fclose(fp) && !r) {
+		err_msg("%s: write error: %s", tmp, strerror(errno));
+		r = EXIT_SYSTEM;
+	}
+	if (!r && rename(tmp, path)) {
+		err_msg("%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+		r = EXIT_SYSTEM;
+	}
+	if (r)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+static int cmd_convert(struct cli *c)
+{
+	struct bitmap bm = { 0 };
+	uint64_t dev = 0;
+	double t0 = now();
+	FILE *fp;
+	char *tmp;
+	int r;
+
+	if (c->nargs < 1)
+		return usage_err(c, "%s", "expected at least one INPUT");
+	if (!c->region)
+		return usage_err(c, "%s", "expected --region-size or --region-sectors");
+	if (c->dm_name && c->out != OUT_MESSAGES)
+		return usage_err(c, "%s", "--dm-name applies to --output-format messages");
+	r = build(c, c->args, c->nargs, c->region, c->devsize, &bm, &dev);
+	if (r)
+		return r;
+	if (c->out == OUT_CANONICAL && !dev) {
+		bm_free(&bm);
+		return usage_err(c, "%s", "the inputs do not say the device size: give --device-size");
+	}
+	fp = open_out(c->output, &tmp);
+	if (!fp) {
+		bm_free(&bm);
+		return EXIT_SYSTEM;
+	}
+	if (c->out == OUT_CANONICAL) {
+		r = canonical_write(fp, c->output ? c->output : "standard output", &bm, c->region, dev);
+	} else if (c->out == OUT_MESSAGES) {
+		struct print_ctx p = { .fp = fp, .prefix = c->dm_name };
+
+		r = msgenc_run(&bm, c->max_msg, print_msg, &p);
+		if (r < 0) {
+			err_msg("out of memory");
+			r = EXIT_SYSTEM;
+		}
+		if (c->verbose)
+			err_msg("%" PRIu64 " messages, %" PRIu64 " bytes", p.count, p.bytes);
+	} else {
+		for (uint64_t a = bm_next_set(&bm, 0); a < bm.nbits;) {
+			uint64_t b = bm_next_clear(&bm, a), off = a * c->region, end = b * c->region;
+
+			if (dev && end > dev)
+				end = dev;
+			if (fprintf(fp, "%" PRIu64 " %" PRIu64 "\n", off, end - off) < 0) {
+				r = EXIT_SYSTEM;
+				break;
+			}
+			a = bm_next_set(&bm, b);
+		}
+	}
+	if (c->verbose)
+		err_msg("%" PRIu64 " regions of %" PRIu64 " bytes, %" PRIu64 " dirty; %.3f s", bm.nbits, c->region,
+			bm_count(&bm), now() - t0);
+	bm_free(&bm);
+	return close_out(fp, c->output, tmp, r);
+}
+
+struct load_ctx {
+	const struct dmdev *d;
+	uint64_t count, bytes;
+};
+
+static int send_msg(void *arg, const char *msg, size_t len)
+{
+	struct load_ctx *l = arg;
+
+	l->count++;
+	l->bytes += len;
+	return dm_message(l->d, msg, NULL);
+}
+
+static int cmd_load(struct cli *c)
+{
+	struct dmdev d;
+	struct bitmap bm = { 0 };
+	uint64_t dev;
+	struct load_ctx l = { .d = &d };
+	double t0 = now(), t1;
+	int r;
+
+	if (c->nargs < 2)
+		return usage_err(c, "%s", "expected DEVICE and at least one INPUT");
+	r = dm_open_target(&d, c->args[0]);
+	if (r)
+		return r;
+	r = build(c, c->args + 1, c->nargs - 1, d.region_sectors * 512, d.len_sectors * 512, &bm, &dev);
+	if (r)
+		return r;
+	t1 = now();
+	r = msgenc_run(&bm, c->max_msg, send_msg, &l);
+	if (r < 0) {
+		err_msg("out of memory");
+		r = EXIT_SYSTEM;
+	}
+	if (c->verbose)
+		err_msg("%s: %" PRIu64 " regions, %" PRIu64 " dirty; parsed in %.3f s; %" PRIu64 " messages (%" PRIu64
+			" bytes) in %.3f s", d.arg, bm.nbits, bm_count(&bm), t1 - t0, l.count, l.bytes, now() - t1);
+	bm_free(&bm);
+	if (!r && c->start)
+		r = dm_message(&d, "start", NULL);
+	return r;
+}
+
+static int cmd_save(struct cli *c)
+{
+	struct dmdev d;
+	struct bitmap bm;
+	uint64_t msgs;
+	double t0 = now();
+	FILE *fp;
+	char *tmp;
+	int r;
+
+	if (c->nargs != 1)
+		return usage_err(c, "%s", "expected exactly one DEVICE");
+	if (!c->output)
+		return usage_err(c, "%s", "expected -o FILE");
+	r = dm_open_target(&d, c->args[0]);
+	if (r)
+		return r;
+	r = dm_read_map(&d, &bm, &msgs);
+	if (r) {
+		bm_free(&bm);
+		return r;
+	}
+	fp = open_out(c->output, &tmp);
+	if (!fp) {
+		bm_free(&bm);
+		return EXIT_SYSTEM;
+	}
+	r = canonical_write(fp, c->output, &bm, d.region_sectors * 512, d.len_sectors * 512);
+	if (c->verbose)
+		err_msg("%s: %" PRIu64 " regions, %" PRIu64 " dirty; %" PRIu64 " messages; %.3f s", d.arg, bm.nbits,
+			bm_count(&bm), msgs, now() - t0);
+	bm_free(&bm);
+	return close_out(fp, c->output, tmp, r);
+}
+
+static int cmd_info(struct cli *c)
+{
+	int ret = 0;
+
+	if (c->nargs < 1)
+		return usage_err(c, "%s", "expected at least one FILE");
+	for (int i = 0; i < c->nargs; i++) {
+		struct sink sk;
+		struct src s;
+		struct input in = { 0 };
+		char *details = NULL;
+		size_t dlen = 0;
+		FILE *dfp = open_memstream(&details, &dlen);
+		struct pctx ctx = { .s = &s, .o = &c->in, .sk = &sk, .in = &in, .info = dfp };
+		int r;
+
+		if (!dfp || sink_init(&sk, 0, c->offset, 0)) {
+			err_msg("out of memory");
+			return EXIT_SYSTEM;
+		}
+		r = src_open(&s, c->args[i]) ? EXIT_INPUT : parse_input(&ctx);
+		fclose(dfp);
+		if (!r) {
+			printf("file: %s\nformat: %s\n", s.name, fmt_name(in.fmt));
+			if (in.size)
+				printf("device-size: %" PRIu64 "\n", in.size);
+			else
+				printf("device-size: unknown\n");
+			if (in.granularity)
+				printf("granularity: %" PRIu64 "\n", in.granularity);
+			else
+				printf("granularity: byte extents\n");
+			printf("dirty-extents: %" PRIu64 "\ndirty-bytes: %" PRIu64 "%s\n", sk.extents, sk.bytes,
+			       in.forced_all ? " (inconsistent bitmap: all dirty)" : "");
+			if (sk.extents)
+				printf("dirty-span: %" PRIu64 "-%" PRIu64 "\n", sk.min_off, sk.max_end + (uint64_t)c->offset - 1);
+			fputs(details ? details : "", stdout);
+			if (i + 1 < c->nargs)
+				putchar('\n');
+		} else if (!ret) {
+			ret = r;
+		}
+		free(details);
+		sink_free(&sk);
+		src_close(&s);
+	}
+	if (fflush(stdout))
+		return EXIT_SYSTEM;
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+
+	memset(&c, 0, sizeof(c));
+	if (argc < 2) {
+		fputs(HELP_MAIN, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(HELP_MAIN, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf(PROG " " IMB_VERSION "\n");
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "convert"))
+		c.cmd = CMD_CONVERT;
+	else if (!strcmp(argv[1], "load"))
+		c.cmd = CMD_LOAD;
+	else if (!strcmp(argv[1], "save"))
+		c.cmd = CMD_SAVE;
+	else if (!strcmp(argv[1], "info"))
+		c.cmd = CMD_INFO;
+	else {
+		fprintf(stderr, PROG ": unknown command '%s'\n", argv[1]);
+		fputs(HELP_MAIN, stderr);
+		return EXIT_USAGE;
+	}
+	{
+		int r = parse_cli(&c, argc - 1, argv + 1);
+
+		if (r)
+			return r;
+	}
+	switch (c.cmd) {
+	case CMD_CONVERT: return cmd_convert(&c);
+	case CMD_LOAD: return cmd_load(&c);
+	case CMD_SAVE: return cmd_save(&c);
+	case CMD_INFO: return cmd_info(&c);
+	}
+	return EXIT_USAGE;
+}
