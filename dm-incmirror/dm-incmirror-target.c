@@ -213,6 +213,24 @@ void im_issue_write(struct incmirror *mc, struct bio *bio)
 	}
 }
 
+/* See the overlapping-writes rule in dm-incmirror.h. */
+static void im_note_overlap_locked(struct im_region *node, struct bio *bio,
+				   struct im_bio *pb)
+{
+	sector_t start = bio->bi_iter.bi_sector;
+	sector_t end = bio_end_sector(bio);
+
+	if (!node->writes) {
+		node->wstart = start;
+		node->wend = end;
+		return;
+	}
+	if (start < node->wend && end > node->wstart)
+		pb->flags |= IM_BIO_MARK_DIRTY;
+	node->wstart = min(node->wstart, start);
+	node->wend = max(node->wend, end);
+}
+
 static int im_map_write(struct incmirror *mc, struct bio *bio,
 			struct im_bio *pb)
 {
@@ -266,6 +284,7 @@ static int im_map_write(struct incmirror *mc, struct bio *bio,
 			hash_add(mc->active, &node->hash, node->region);
 		}
 	}
+	im_note_overlap_locked(node, bio, pb);
 	node->writes++;
 	pb->node = node;
 	defer = node->copying;

@@ -12,6 +12,13 @@
  *   dm_table_event()); such work is done after unlocking or deferred to the
  *   target's workqueue.
  *
+ * - Overlapping writes in flight together may reach the two legs in
+ *   different orders, leaving the legs different although both writes
+ *   succeeded. A write that overlaps the span of the writes already in
+ *   flight in its region therefore marks the region dirty when it
+ *   completes; the copy that follows can only start once the region has no
+ *   writes left, so it makes the destination equal the source again.
+ *
  * - Per-region exclusion between foreground writes and the copier uses an
  *   entry in the active region hash, which exists only while the region has
  *   writes in flight (im_region.writes), a copy in flight (im_region.copying)
@@ -77,6 +84,9 @@ struct im_region {
 	unsigned int writes;		/* writes holding the entry */
 	bool copying;
 	struct bio_list deferred;	/* writes waiting for the copy */
+	/* Sectors spanned by the writes since the entry has writes. */
+	sector_t wstart;
+	sector_t wend;
 };
 
 /* Per-bio data. */
