@@ -8,6 +8,7 @@
 #   make check             unit tests, W=1 builds for 6.1 and 6.12, guest cases
 #   make demo              the incremental migration demonstration in a guest
 #   make fuzz              fuzz the bitmap parsers for FUZZ_SECONDS each
+#   make bench             copy speed and write cost against dm-raid1, in a guest
 #
 # make check takes CASES="name ..." and KERNELS="6.1 6.12" to narrow a run.
 
@@ -16,11 +17,12 @@ KDIR ?= /lib/modules/$(KVER)/build
 KERNELS ?= 6.1 6.12
 CASES ?=
 FUZZ_SECONDS ?= 60
+BENCH_MIB ?= 256
 
 TOP := $(CURDIR)
 
 .PHONY: all module tools install uninstall clean deps check check-unit \
-	check-build demo fuzz module-for
+	check-build demo bench fuzz module-for
 
 all: module tools
 
@@ -58,6 +60,10 @@ check:
 
 demo: deps
 	tests/vm/run --kernel 6.12 tests/demo/demo.sh
+
+bench: deps
+	tests/vm/run --kernel $(firstword $(KERNELS)) --mem 3072 \
+		tests/bench/copy-speed.sh $(BENCH_MIB)
 
 fuzz: deps
 	$(MAKE) -C tools fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)

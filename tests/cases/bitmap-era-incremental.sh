@@ -8,11 +8,6 @@ command -v era_invalidate >/dev/null || fail "era_invalidate not installed"
 modprobe crc32c_generic 2>/dev/null
 modprobe dm-era 2>/dev/null || fail "no dm-era module (or its libcrc32c/crc32c dependency)"
 
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
 # 32 MiB origin and destination, metadata on a third ramdisk; 64 KiB era
 # blocks and 64 KiB (128-sector) mirror regions: 512 regions.
 ram_devices 3 32

@@ -6,11 +6,6 @@ command -v incmirror-bitmap >/dev/null || fail "incmirror-bitmap not in PATH"
 command -v mdadm >/dev/null || fail "mdadm not installed"
 modprobe raid1 2>/dev/null || fail "no raid1 module"
 
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
 cleanup() {
 	mdadm --stop /dev/md0 >/dev/null 2>&1
 	dmsetup remove_all >/dev/null 2>&1

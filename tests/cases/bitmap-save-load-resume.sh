@@ -4,11 +4,6 @@
 
 command -v incmirror-bitmap >/dev/null || fail "incmirror-bitmap not in PATH"
 
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
 # 16 MiB, 64 KiB regions: 256 regions; copying throttled to 256 KiB/s so
 # the pause lands in the middle.
 ram_devices 2 16

@@ -3,19 +3,6 @@
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
 
-# The copier writes the legs behind their page caches (and the target
-# writes the source behind its cache): drop clean cached pages before reading
-# the legs directly.
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
-# dd_ ARGS...: dd that fails the case, with dd's message, when it fails.
-dd_() {
-	dd "$@" 2>/tmp/dd.err || fail "dd $*: $(cat /tmp/dd.err)"
-}
-
 # 16 MiB devices, 64 KiB (128-sector) regions: 256 regions.
 ram_devices 2 16
 SRC=/dev/ram0

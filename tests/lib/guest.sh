@@ -102,7 +102,13 @@ fill() {
 # (No `sync` here: it would block while a filesystem sits on a suspended dm
 # device; the cases write raw devices with O_DIRECT, so nothing is dirty.)
 drop_caches() {
+	sync
 	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# dd_ ARGS...: dd that fails the case, with dd's message, when it fails.
+dd_() {
+	dd "$@" 2>/tmp/dd.err || fail "dd $*: $(cat /tmp/dd.err)"
 }
 
 # same DEV1 DEV2: the two devices must hold identical data.
