@@ -99,10 +99,11 @@ fill() {
 # with buffered I/O caches its pages; a dm target above it then writes the
 # device with bios, which does not update that cache, so a later buffered read
 # would see stale data. Every compare below starts from the device itself.
-# (No `sync` here: it would block while a filesystem sits on a suspended dm
-# device; the cases write raw devices with O_DIRECT, so nothing is dirty.)
+# drop_caches [DEV...]: write back what is dirty (of the DEVs only, when
+# given: a global sync would block while a filesystem sits on a suspended dm
+# device), then drop clean cached pages.
 drop_caches() {
-	sync
+	sync "$@"
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
@@ -113,13 +114,13 @@ dd_() {
 
 # same DEV1 DEV2: the two devices must hold identical data.
 same() {
-	drop_caches
+	drop_caches "$1" "$2"
 	cmp "$1" "$2" || fail "$1 and $2 differ"
 }
 
 # sha DEV [SKIP_SECTORS COUNT_SECTORS]: sha256 of a device or a part of it.
 sha() {
-	drop_caches
+	drop_caches "$1"
 	if [ $# -eq 1 ]; then
 		sha256sum <"$1" | cut -d' ' -f1
 	else
@@ -323,7 +324,7 @@ blk_stat() {
 # diff_regions DEV1 DEV2 REGION_SECTORS [MAX]: print the indexes of the first
 # MAX (default 20) regions in which the two devices differ.
 diff_regions() {
-	drop_caches
+	drop_caches "$1" "$2"
 	cmp -l "$1" "$2" 2>/dev/null |
 		awk -v rb=$(($3 * 512)) -v max="${4:-20}" '
 		{ r = int(($1 - 1) / rb); if (r != last) { print r; last = r; if (++n >= max) exit } }
@@ -333,7 +334,7 @@ diff_regions() {
 # same_regions DEV1 DEV2 REGION_SECTORS: like `same`, and on a difference name
 # the regions that differ (to tell a kernel bug's shape from a test's).
 same_regions() {
-	drop_caches
+	drop_caches "$1" "$2"
 	cmp "$1" "$2" >/dev/null 2>&1 && return 0
 	echo "regions that differ (first 20): $(diff_regions "$1" "$2" "$3" | tr '\n' ' ')" >&2
 	fail "$1 and $2 differ"
