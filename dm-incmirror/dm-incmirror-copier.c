@@ -179,6 +179,7 @@ static enum im_claim im_claim_locked(struct incmirror *mc,
 	node->copying = true;
 	bio_list_init(&node->deferred);
 	hash_add(mc->active, &node->hash, r);
+	im_md_copy_claimed_locked(mc, r);
 
 	job = list_first_entry(&cp->free_jobs, struct im_copy_job, list);
 	list_del(&job->list);

@@ -7,6 +7,10 @@
  * parsed and validated completely before anything changes; a malformed one
  * returns -EINVAL with a warning and leaves the target as it was.
  *
+ * Messages are serialised with each other and with the first resume by
+ * msg_mutex. With metadata, set_dirty and set_dirty_hex return once what
+ * they set is durable, and start once it is recorded on disk.
+ *
  * Walks over the map (get_dirty, get_dirty_hex, set_dirty_hex) hold the lock
  * for at most IM_MSG_CHUNK regions at a time so that a huge map never keeps
  * interrupts off for long; their view is therefore not one atomic snapshot,
@@ -108,6 +112,7 @@ static int im_msg_set_dirty(struct incmirror *mc, unsigned int argc,
 	}
 	spin_unlock_irq(&mc->lock);
 
+	im_md_sync(mc);
 	im_kick_if_running(mc);
 	return 0;
 }
@@ -179,6 +184,7 @@ static int im_msg_set_dirty_hex(struct incmirror *mc, unsigned int argc,
 		cond_resched();
 	}
 
+	im_md_sync(mc);
 	im_kick_if_running(mc);
 	return 0;
 }
@@ -348,6 +354,8 @@ static int im_msg_start(struct incmirror *mc, unsigned int argc)
 	mc->copier.backoff_until = jiffies;
 	spin_unlock_irq(&mc->lock);
 
+	im_md_set_started(mc);
+
 	/* Also raises the synced event when there is nothing to copy. */
 	im_copier_kick(mc);
 	return 0;
@@ -387,11 +395,9 @@ static int im_msg_max_copy_rate(struct incmirror *mc, unsigned int argc,
 	return 0;
 }
 
-int im_message(struct dm_target *ti, unsigned int argc, char **argv,
-	       char *result, unsigned int maxlen)
+static int im_dispatch(struct incmirror *mc, unsigned int argc, char **argv,
+		       char *result, unsigned int maxlen)
 {
-	struct incmirror *mc = ti->private;
-
 	if (!argc) {
 		im_warn(mc, "empty message");
 		return -EINVAL;
@@ -414,4 +420,16 @@ int im_message(struct dm_target *ti, unsigned int argc, char **argv,
 
 	im_warn(mc, "unrecognised message '%.40s'", argv[0]);
 	return -EINVAL;
+}
+
+int im_message(struct dm_target *ti, unsigned int argc, char **argv,
+	       char *result, unsigned int maxlen)
+{
+	struct incmirror *mc = ti->private;
+	int r;
+
+	mutex_lock(&mc->msg_mutex);
+	r = im_dispatch(mc, argc, argv, result, maxlen);
+	mutex_unlock(&mc->msg_mutex);
+	return r;
 }

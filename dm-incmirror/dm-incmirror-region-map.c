@@ -11,6 +11,7 @@
 #include <linux/bitops.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "dm-incmirror-region-map.h"
 
@@ -96,6 +97,31 @@ static u64 core_count_dirty(struct region_map *rm)
 	return to_core(rm)->nr_dirty;
 }
 
+static void core_get_words(struct region_map *rm, u64 first_word, u64 nr,
+			   unsigned long *dst)
+{
+	memcpy(dst, to_core(rm)->bits + first_word, nr * sizeof(*dst));
+}
+
+static void core_set_words(struct region_map *rm, u64 first_word, u64 nr,
+			   const unsigned long *src)
+{
+	struct core_map *cm = to_core(rm);
+	u64 last_words = BITS_TO_LONGS(rm->nr_regions);
+	unsigned long w;
+	u64 i;
+
+	for (i = first_word; i < first_word + nr; i++) {
+		w = src[i - first_word];
+		/* Keep the bits past nr_regions zero (see create). */
+		if (i == last_words - 1 && rm->nr_regions % BITS_PER_LONG)
+			w &= BITMAP_LAST_WORD_MASK(rm->nr_regions);
+		cm->nr_dirty += hweight_long(w);
+		cm->nr_dirty -= hweight_long(cm->bits[i]);
+		cm->bits[i] = w;
+	}
+}
+
 static const struct region_map_ops core_map_ops = {
 	.destroy = core_destroy,
 	.test = core_test,
@@ -105,6 +131,8 @@ static const struct region_map_ops core_map_ops = {
 	.find_next_dirty = core_find_next_dirty,
 	.find_next_clean = core_find_next_clean,
 	.count_dirty = core_count_dirty,
+	.get_words = core_get_words,
+	.set_words = core_set_words,
 };
 
 struct region_map *region_map_create_core(u64 nr_regions, bool all_dirty)

@@ -2,9 +2,10 @@
 /*
  * dm-incmirror: the dirty region map behind a small ops interface.
  *
- * The target only ever talks to the map through these operations, so a
- * persistent backend (on-disk bitmap with write-intent marking) can replace
- * the in-core one without touching the I/O paths.
+ * The target only ever talks to the map through these operations. The map
+ * is the truth about which regions still have to be copied; persistence
+ * (dm-incmirror-metadata.c) keeps its own on-disk image beside it and
+ * moves whole words between the two with get_words/set_words.
  *
  * Locking: the map has no lock of its own. Every operation is called with
  * the owner's spinlock held (often with interrupts disabled), so no
@@ -30,6 +31,16 @@ struct region_map_ops {
 	u64 (*find_next_dirty)(struct region_map *rm, u64 start, u64 end);
 	u64 (*find_next_clean)(struct region_map *rm, u64 start, u64 end);
 	u64 (*count_dirty)(struct region_map *rm);
+	/*
+	 * Copy words [first_word, first_word + nr) of the map to @dst, or
+	 * replace them by @src (bits past nr_regions in @src are ignored).
+	 * Word i covers regions i * BITS_PER_LONG to i * BITS_PER_LONG +
+	 * BITS_PER_LONG - 1, in the kernel's native bitmap layout.
+	 */
+	void (*get_words)(struct region_map *rm, u64 first_word, u64 nr,
+			  unsigned long *dst);
+	void (*set_words)(struct region_map *rm, u64 first_word, u64 nr,
+			  const unsigned long *src);
 };
 
 struct region_map {
@@ -83,6 +94,18 @@ static inline u64 region_map_find_next_clean(struct region_map *rm,
 static inline u64 region_map_count_dirty(struct region_map *rm)
 {
 	return rm->ops->count_dirty(rm);
+}
+
+static inline void region_map_get_words(struct region_map *rm, u64 first_word,
+					u64 nr, unsigned long *dst)
+{
+	rm->ops->get_words(rm, first_word, nr, dst);
+}
+
+static inline void region_map_set_words(struct region_map *rm, u64 first_word,
+					u64 nr, const unsigned long *src)
+{
+	rm->ops->set_words(rm, first_word, nr, src);
 }
 
 #endif /* DM_INCMIRROR_REGION_MAP_H */

@@ -66,6 +66,7 @@ void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
 		mc->synced_reported = false;
 	/* A copy in flight may have read the source before this. */
 	im_copier_redirty_locked(mc, first, last);
+	im_md_mark_dirty_locked(mc, first, last);
 }
 
 void im_dest_error_locked(struct incmirror *mc)
@@ -113,6 +114,12 @@ static void im_event_work(struct work_struct *ws)
 
 	dm_table_event(mc->ti->table);
 }
+
+static const char *const im_md_state_names[] = {
+	[IM_MD_NONE] = "none",
+	[IM_MD_OK] = "ok",
+	[IM_MD_FAILED] = "failed",
+};
 
 static const char *const im_state_names[] = {
 	[IM_STATE_LOADING] = "loading",
@@ -213,6 +220,55 @@ void im_issue_write(struct incmirror *mc, struct bio *bio)
 	}
 }
 
+/*
+ * Writes that waited for their metadata bits (dm-incmirror-metadata.c) go
+ * on from here: behind the region's copy if one is running, else to both
+ * legs. Process context (the metadata work item).
+ */
+void im_release_writes(struct incmirror *mc, struct bio_list *bios)
+{
+	struct im_bio *pb;
+	struct bio *bio;
+	bool defer;
+
+	while ((bio = bio_list_pop(bios))) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		defer = false;
+		if (pb->node) {
+			spin_lock_irq(&mc->lock);
+			defer = pb->node->copying;
+			if (defer)
+				bio_list_add(&pb->node->deferred, bio);
+			spin_unlock_irq(&mc->lock);
+		}
+		if (!defer)
+			im_issue_write(mc, bio);
+	}
+}
+
+/*
+ * Writes spanning regions hold no active entry. With metadata their
+ * regions are marked dirty already now (and again when they complete), so
+ * that no clear pass can drop their bits while they run. Returns true if
+ * the write waits for its metadata bits.
+ */
+static bool im_spanning_write_waits(struct incmirror *mc, struct bio *bio,
+				    struct im_bio *pb)
+{
+	unsigned long flags;
+	bool wait;
+
+	if (!mc->md)
+		return false;
+	spin_lock_irqsave(&mc->lock, flags);
+	im_mark_dirty_locked(mc, pb->first, pb->last);
+	wait = im_md_write_intent_locked(mc, pb->first, pb->last);
+	if (wait)
+		im_md_wait_locked(mc, bio);
+	spin_unlock_irqrestore(&mc->lock, flags);
+	return wait;
+}
+
 /* See the overlapping-writes rule in dm-incmirror.h. */
 static void im_note_overlap_locked(struct im_region *node, struct bio *bio,
 				   struct im_bio *pb)
@@ -236,8 +292,8 @@ static int im_map_write(struct incmirror *mc, struct bio *bio,
 {
 	struct block_device *src = mc->source->bdev;
 	struct im_region *node, *spare = NULL;
+	bool defer = false, wait;
 	unsigned long flags;
-	bool defer;
 
 	/*
 	 * The device accepts discards when either leg does: one the source
@@ -261,7 +317,8 @@ static int im_map_write(struct incmirror *mc, struct bio *bio,
 	if (bio_op(bio) == REQ_OP_DISCARD || pb->first != pb->last) {
 		pb->flags |= IM_BIO_MARK_DIRTY;
 		WRITE_ONCE(mc->last_write, jiffies);
-		im_issue_write(mc, bio);
+		if (!im_spanning_write_waits(mc, bio, pb))
+			im_issue_write(mc, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
 
@@ -287,14 +344,20 @@ static int im_map_write(struct incmirror *mc, struct bio *bio,
 	im_note_overlap_locked(node, bio, pb);
 	node->writes++;
 	pb->node = node;
-	defer = node->copying;
-	if (defer)
-		bio_list_add(&node->deferred, bio);
+	/* The entry is held while waiting: no copy starts meanwhile. */
+	wait = im_md_write_intent_locked(mc, pb->first, pb->last);
+	if (wait) {
+		im_md_wait_locked(mc, bio);
+	} else {
+		defer = node->copying;
+		if (defer)
+			bio_list_add(&node->deferred, bio);
+	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 
 	if (spare)
 		mempool_free(spare, &mc->region_pool);
-	if (!defer)
+	if (!defer && !wait)
 		im_issue_write(mc, bio);
 	return DM_MAPIO_SUBMITTED;
 }
@@ -434,10 +497,10 @@ static int incmirror_end_io(struct dm_target *ti, struct bio *bio,
  *---------------------------------------------------------------------------
  */
 static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
-			     char **error)
+			     const char **meta_path, char **error)
 {
 	static const struct dm_arg args[] = {
-		{0, 7, "Invalid number of feature arguments"},
+		{0, 9, "Invalid number of feature arguments"},
 	};
 	unsigned int argc, v;
 	const char *name;
@@ -454,6 +517,20 @@ static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
 
 		if (!strcasecmp(name, "incremental")) {
 			mc->incremental = true;
+			continue;
+		}
+
+		if (!strcasecmp(name, "metadata")) {
+			if (!argc) {
+				*error = "Feature metadata is missing its device";
+				return -EINVAL;
+			}
+			if (*meta_path) {
+				*error = "Feature metadata given twice";
+				return -EINVAL;
+			}
+			argc--;
+			*meta_path = dm_shift_arg(as);
 			continue;
 		}
 
@@ -499,7 +576,9 @@ static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
 
 static void im_destroy(struct incmirror *mc)
 {
+	im_instance_unregister(mc);
 	if (mc->wq) {
+		im_md_destroy(mc);
 		im_copier_exit(mc);
 		destroy_workqueue(mc->wq);
 	}
@@ -508,6 +587,8 @@ static void im_destroy(struct incmirror *mc)
 		dm_io_client_destroy(mc->io_client);
 	if (mc->map)
 		region_map_destroy(mc->map);
+	if (mc->meta_dev)
+		dm_put_device(mc->ti, mc->meta_dev);
 	if (mc->dest)
 		dm_put_device(mc->ti, mc->dest);
 	if (mc->source)
@@ -520,6 +601,7 @@ static void im_destroy(struct incmirror *mc)
  */
 static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
+	const char *meta_path = NULL;
 	struct dm_arg_set as;
 	struct incmirror *mc;
 	unsigned long long rs;
@@ -539,6 +621,8 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	mc->copy_depth = IM_DEFAULT_COPY_DEPTH;
 	mc->error_threshold = IM_DEFAULT_ERROR_THRESHOLD;
 	spin_lock_init(&mc->lock);
+	mutex_init(&mc->msg_mutex);
+	INIT_LIST_HEAD(&mc->instances);
 	hash_init(mc->active);
 	bio_list_init(&mc->ready);
 	INIT_WORK(&mc->event_work, im_event_work);
@@ -567,7 +651,7 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	as.argc = argc - 3;
 	as.argv = argv + 3;
-	r = im_parse_features(&as, mc, &ti->error);
+	r = im_parse_features(&as, mc, &meta_path, &ti->error);
 	if (r)
 		goto bad;
 
@@ -603,6 +687,26 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	if (meta_path) {
+		r = im_get_device(ti, meta_path, &mc->meta_dev);
+		if (r) {
+			mc->meta_dev = NULL;
+			ti->error = "Error opening metadata device";
+			goto bad;
+		}
+		r = -EINVAL;
+		if (mc->meta_dev->bdev == mc->source->bdev ||
+		    mc->meta_dev->bdev == mc->dest->bdev) {
+			ti->error = "Metadata device is the source or the destination";
+			goto bad;
+		}
+	}
+
+	/* Before the metadata is formatted: refuses devices in use elsewhere. */
+	r = im_instance_register(mc, &ti->error);
+	if (r)
+		goto bad;
+
 	r = -ENOMEM;
 	mc->map = region_map_create_core(mc->nr_regions, !mc->incremental);
 	if (!mc->map) {
@@ -637,6 +741,12 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r) {
 		ti->error = "Cannot set up the copier";
 		goto bad;
+	}
+
+	if (mc->meta_dev) {
+		r = im_md_create(mc, mc->meta_dev, &ti->error);
+		if (r)
+			goto bad;
 	}
 
 	/* One region per write: the exclusion works region by region. */
@@ -687,15 +797,45 @@ static void incmirror_presuspend(struct dm_target *ti)
 	im_copier_drain(mc);
 }
 
+/* Nothing is in flight now: the metadata gets the exact map. */
 static void incmirror_postsuspend(struct dm_target *ti)
 {
-	im_copier_stop(ti->private);
+	struct incmirror *mc = ti->private;
+
+	im_copier_stop(mc);
+	if (mc->md)
+		im_md_suspend(mc);
+	if (mc->resumed_once)
+		WRITE_ONCE(mc->suspended_live, true);
+}
+
+/*
+ * The map is set up at the first resume, not in the constructor: until
+ * now the table this one replaces was live and still changing its map
+ * (and its metadata). Take over its state if there is one
+ * (dm-incmirror-handover.c), else load the metadata, else keep the map of
+ * the constructor.
+ */
+static int incmirror_preresume(struct dm_target *ti)
+{
+	struct incmirror *mc = ti->private;
+	bool handed_over = false;
+
+	mutex_lock(&mc->msg_mutex);
+	if (!mc->resumed_once)
+		handed_over = im_handover_take(mc);
+	if (mc->md)
+		im_md_resume(mc, handed_over);
+	mc->resumed_once = true;
+	mutex_unlock(&mc->msg_mutex);
+	return 0;
 }
 
 static void incmirror_resume(struct dm_target *ti)
 {
 	struct incmirror *mc = ti->private;
 
+	WRITE_ONCE(mc->suspended_live, false);
 	spin_lock_irq(&mc->lock);
 	mc->suspending = false;
 	spin_unlock_irq(&mc->lock);
@@ -714,6 +854,7 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 	struct incmirror *mc = ti->private;
 	unsigned long long dirty, copied, dest_errors;
 	unsigned int in_flight, rate, max_rate, nfeat;
+	enum im_md_state md_state;
 	enum im_state state;
 	unsigned long flags;
 	unsigned int sz = 0;
@@ -726,15 +867,17 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 	copied = mc->copier.copied_sectors;
 	rate = im_copier_rate_locked(mc);
 	max_rate = mc->max_copy_rate;
+	md_state = im_md_state_locked(mc);
 	spin_unlock_irqrestore(&mc->lock, flags);
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u",
+		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u metadata=%s",
 		       im_state_names[state],
 		       mc->nr_regions - dirty, mc->nr_regions,
 		       (unsigned long long)mc->region_sectors, dest_errors,
-		       copied, rate, max_rate, in_flight);
+		       copied, rate, max_rate, in_flight,
+		       im_md_state_names[md_state]);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -745,7 +888,7 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 		nfeat = (mc->incremental ? 1 : 0) + (max_rate ? 2 : 0) +
 			(mc->copy_depth != IM_DEFAULT_COPY_DEPTH ? 2 : 0) +
 			(mc->error_threshold != IM_DEFAULT_ERROR_THRESHOLD ?
-			 2 : 0);
+			 2 : 0) + (mc->meta_dev ? 2 : 0);
 		DMEMIT("%s %s %llu", mc->source->name, mc->dest->name,
 		       (unsigned long long)mc->region_sectors);
 		if (!nfeat)
@@ -759,19 +902,25 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" copy_depth %u", mc->copy_depth);
 		if (mc->error_threshold != IM_DEFAULT_ERROR_THRESHOLD)
 			DMEMIT(" error_threshold %u", mc->error_threshold);
+		if (mc->meta_dev)
+			DMEMIT(" metadata %s", mc->meta_dev->name);
 		break;
 
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",source_name=%s,dest_name=%s,region_sectors=%llu,state=%s;",
+		DMEMIT(",source_name=%s,dest_name=%s,region_sectors=%llu,state=%s,metadata=%s;",
 		       mc->source->name, mc->dest->name,
 		       (unsigned long long)mc->region_sectors,
-		       im_state_names[state]);
+		       im_state_names[state], im_md_state_names[md_state]);
 		break;
 	}
 }
 
-/* Both legs: so that queue limits (write cache, FUA, ...) cover both. */
+/*
+ * Both legs: so that queue limits (write cache, FUA, ...) cover both. Not
+ * the metadata device, whose limits are no business of the mapped device
+ * (as for dm-clone's and dm-cache's metadata).
+ */
 static int incmirror_iterate_devices(struct dm_target *ti,
 				     iterate_devices_callout_fn fn, void *data)
 {
@@ -786,7 +935,7 @@ static int incmirror_iterate_devices(struct dm_target *ti,
 
 static struct target_type incmirror_target = {
 	.name = "incmirror",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = incmirror_ctr,
 	.dtr = incmirror_dtr,
@@ -795,6 +944,7 @@ static struct target_type incmirror_target = {
 	.presuspend = incmirror_presuspend,
 	.presuspend_undo = incmirror_resume,
 	.postsuspend = incmirror_postsuspend,
+	.preresume = incmirror_preresume,
 	.resume = incmirror_resume,
 	.status = incmirror_status,
 	.message = im_message,

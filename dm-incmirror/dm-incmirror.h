@@ -35,6 +35,12 @@
  *   *completes*. So a copy that could have read old source data always
  *   leaves the bit set behind it, and the map read at any moment (get_dirty)
  *   covers every region that is not in sync yet.
+ *
+ * - msg_mutex serialises messages with the map set-up of the first resume
+ *   (hand-over from the replaced instance, or loading the metadata): a
+ *   message never sees, or changes, a map that is about to be replaced.
+ *   The metadata (dm-incmirror-metadata.h) has rules of its own for when a
+ *   write may be issued.
  */
 #ifndef DM_INCMIRROR_H
 #define DM_INCMIRROR_H
@@ -42,12 +48,15 @@
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
 #include <linux/hashtable.h>
+#include <linux/list.h>
 #include <linux/mempool.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
 #include "dm-incmirror-copier.h"
+#include "dm-incmirror-metadata.h"
 #include "dm-incmirror-region-map.h"
 
 #define DM_MSG_PREFIX "incmirror"
@@ -107,6 +116,9 @@ struct incmirror {
 	struct dm_target *ti;
 	struct dm_dev *source;
 	struct dm_dev *dest;
+	struct dm_dev *meta_dev;	/* feature `metadata`, or NULL */
+	struct im_metadata *md;		/* persistent map, or NULL */
+	struct list_head instances;	/* all targets (hand-over) */
 
 	sector_t region_sectors;
 	unsigned int region_shift;
@@ -121,6 +133,9 @@ struct incmirror {
 	mempool_t region_pool;
 	struct workqueue_struct *wq;
 	struct work_struct event_work;
+	struct mutex msg_mutex;
+	bool resumed_once;		/* the map has been set up */
+	bool suspended_live;		/* went live, now suspended */
 
 	spinlock_t lock;
 	/* protected by lock */
@@ -160,6 +175,12 @@ bool im_copier_may_run_locked(struct incmirror *mc);
 void im_check_synced_locked(struct incmirror *mc);
 enum im_state im_state_locked(struct incmirror *mc);
 void im_issue_write(struct incmirror *mc, struct bio *bio);
+void im_release_writes(struct incmirror *mc, struct bio_list *bios);
+
+/* dm-incmirror-handover.c */
+int im_instance_register(struct incmirror *mc, char **error);
+void im_instance_unregister(struct incmirror *mc);
+bool im_handover_take(struct incmirror *mc);
 
 /* dm-incmirror-message.c */
 int im_message(struct dm_target *ti, unsigned int argc, char **argv,

@@ -36,7 +36,7 @@ bad "0 $SZ incmirror /dev/ram0 /dev/ram1 4" "Region size must be at least 8 sect
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 0" "Region size must be at least 8 sectors"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 2 incremental" "Invalid number of feature arguments"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 x incremental" "Invalid number of feature arguments"
-bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 8 incremental a b c d e f g" "Invalid number of feature arguments"
+bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 10 incremental a b c d e f g h i" "Invalid number of feature arguments"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 1 incremental extra" "Feature argument count does not match the arguments"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 1 fast" "Unrecognised feature"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 1 max_copy_rate" "Feature is missing its value"

@@ -29,10 +29,10 @@ run dmsetup load im --table "$line"
 run dmsetup resume im
 [ "$(dmsetup table im)" = "$line" ] || fail "reload changed the table: '$(dmsetup table im)'"
 
-# INFO: exactly 8 fields after the target name.
+# INFO: exactly 9 fields after the target name.
 st=$(dmsetup status im)
 set -- $st
-[ $# -eq 11 ] || fail "status has $# words: '$st'"
+[ $# -eq 12 ] || fail "status has $# words: '$st'"
 [ "$3" = incmirror ] || fail "target name '$3'"
 [ "$4" = loading ] || fail "state '$4'"
 [ "$5" = "$((SZ / 64))/$((SZ / 64))" ] || fail "in_sync/total '$5'"
@@ -42,6 +42,7 @@ set -- $st
 [ "$9" = 0 ] || fail "copy rate '$9'"
 [ "${10}" = 100 ] || fail "max_copy_rate '${10}'"
 [ "${11}" = 0 ] || fail "copies_in_flight '${11}'"
+[ "${12}" = metadata=none ] || fail "metadata field '${12}'"
 
 # max_copy_rate by message shows in status and in the table.
 run dmsetup message im 0 max_copy_rate 0

@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: suspend mid-copy drains the copier (no destination I/O), resume continues, reload onto the same devices hands the map over
+# DESCRIPTION: suspend mid-copy drains the copier (no destination I/O), resume continues, a reload while suspended takes the map over
 . "$INCMIRROR_TESTS/lib/guest.sh"
 FIOPID=
 cleanup() {
@@ -50,22 +50,23 @@ s2=$(in_sync im)
 wait_cond 20 "copy progress after resume" '[ "$(in_sync im)" -gt "$s1" ]'
 
 # Suspend again, save the map, reload a new table onto the same devices while
-# suspended, and hand the map over to it.
+# suspended: the new table takes the map over (nothing is reset to clean).
 run dmsetup suspend im
 assert_eq "$(dm_field im 8)" 0 "copies_in_flight after the second suspend"
 get_dirty_all im >/tmp/susp.map
 n=$(ranges_count </tmp/susp.map)
 assert_eq "$n" $((TOTAL - $(in_sync im))) "dirty regions in get_dirty vs status"
 [ "$n" -gt 0 ] || fail "nothing dirty left to hand over"
+s3=$(in_sync im)
 run dmsetup load im --table "$(incmirror_table $SRC $DST 128 incremental)"
 run dmsetup resume im
-assert_eq "$(dm_field im 1)" loading "state of the reloaded incremental table"
+[ "$(dm_field im 1)" != loading ] || fail "the reload reset a copying mirror to loading"
+[ "$(in_sync im)" -ge "$s3" ] || fail "in-sync regions went from $s3 to $(in_sync im) over the reload"
+# The old procedure (write the saved map back) stays harmless.
 if [ -s /tmp/susp.map ]; then
 	xargs -n 500 dmsetup message im 0 set_dirty </tmp/susp.map ||
 		fail "set_dirty of the saved map refused"
 fi
-get_dirty_all im >/tmp/susp.map2
-cmp /tmp/susp.map /tmp/susp.map2 || fail "map of the new table differs from the saved one"
 dm_msg im start
 wait_state im synced 120
 

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-incmirror: handing the dirty map over from one table to the next.
+ *
+ * A table reload creates a new target instance while the old one is still
+ * live; dm then suspends the old table, swaps the tables and resumes the
+ * new one (preresume), and only then destroys the old table. So at the new
+ * instance's first preresume its predecessor is suspended (no I/O, copier
+ * stopped and drained) but still exists: the new instance takes its map
+ * and its run state then, as dm-snapshot hands its exception store over.
+ *
+ * A predecessor is an instance of the same mapped device with the same
+ * source and destination that went live and is suspended now. With the
+ * same region size and length the map itself moves over; otherwise it is
+ * rescaled: a new region is dirty when any old region it overlaps is dirty
+ * or when it reaches past the old table's end.
+ *
+ * All instances are on one list under im_instances_lock, which also keeps
+ * two different mapped devices from writing the same destination or the
+ * same metadata device.
+ */
+#include <linux/mutex.h>
+#include <linux/sched.h>
+
+#include "dm-incmirror.h"
+
+static LIST_HEAD(im_instances);
+static DEFINE_MUTEX(im_instances_lock);
+
+/* Regions per hold of the new instance's lock while rescaling. */
+#define IM_RESCALE_CHUNK	4096
+
+static bool im_same_md(struct incmirror *a, struct incmirror *b)
+{
+	return dm_table_get_md(a->ti->table) == dm_table_get_md(b->ti->table);
+}
+
+static bool im_same_bdev(struct dm_dev *a, struct dm_dev *b)
+{
+	return a && b && a->bdev->bd_dev == b->bdev->bd_dev;
+}
+
+int im_instance_register(struct incmirror *mc, char **error)
+{
+	struct incmirror *o;
+	int r = 0;
+
+	mutex_lock(&im_instances_lock);
+	list_for_each_entry(o, &im_instances, instances) {
+		if (im_same_md(o, mc))
+			continue;
+		if (im_same_bdev(o->dest, mc->dest)) {
+			*error = "Destination is in use by another incmirror device";
+			r = -EBUSY;
+			break;
+		}
+		if (im_same_bdev(o->meta_dev, mc->meta_dev)) {
+			*error = "Metadata device is in use by another incmirror device";
+			r = -EBUSY;
+			break;
+		}
+	}
+	if (!r)
+		list_add(&mc->instances, &im_instances);
+	mutex_unlock(&im_instances_lock);
+	return r;
+}
+
+void im_instance_unregister(struct incmirror *mc)
+{
+	mutex_lock(&im_instances_lock);
+	list_del_init(&mc->instances);
+	mutex_unlock(&im_instances_lock);
+}
+
+static struct incmirror *im_find_predecessor(struct incmirror *mc)
+{
+	struct incmirror *o;
+
+	list_for_each_entry(o, &im_instances, instances)
+		if (o != mc && im_same_md(o, mc) &&
+		    im_same_bdev(o->source, mc->source) &&
+		    im_same_bdev(o->dest, mc->dest) &&
+		    READ_ONCE(o->suspended_live))
+			return o;
+	return NULL;
+}
+
+/*
+ * The predecessor is suspended and no longer live: nothing changes its map
+ * any more, so it is read without its lock.
+ */
+static void im_rescale_map(struct incmirror *old, struct incmirror *mc)
+{
+	u64 n, first, last, stop;
+	sector_t start, end;
+	bool dirty;
+
+	for (n = 0; n < mc->nr_regions; n = stop) {
+		stop = min(n + IM_RESCALE_CHUNK, mc->nr_regions);
+		spin_lock_irq(&mc->lock);
+		for (; n < stop; n++) {
+			start = im_region_start(mc, n);
+			end = start + im_region_len(mc, n);
+			if (end > old->ti->len) {
+				dirty = true;
+			} else {
+				first = start >> old->region_shift;
+				last = (end - 1) >> old->region_shift;
+				dirty = region_map_find_next_dirty(old->map, first,
+								   last + 1) <= last;
+			}
+			if (dirty)
+				region_map_mark_dirty(mc->map, n);
+			else
+				region_map_mark_clean(mc->map, n);
+		}
+		spin_unlock_irq(&mc->lock);
+		cond_resched();
+	}
+}
+
+/*
+ * Called from the first preresume of @mc (msg_mutex held). Returns true if
+ * a predecessor's state was taken over.
+ */
+bool im_handover_take(struct incmirror *mc)
+{
+	struct region_map *theirs = NULL, *mine;
+	struct incmirror *old;
+	u64 copied, dest_errors, dirty;
+	unsigned int errors;
+	enum im_run run;
+	bool degraded;
+
+	mutex_lock(&im_instances_lock);
+	old = im_find_predecessor(mc);
+	if (old)
+		/* Taken once: a later table finds this instance instead. */
+		WRITE_ONCE(old->suspended_live, false);
+	mutex_unlock(&im_instances_lock);
+	if (!old)
+		return false;
+
+	/* Only this function (under msg_mutex) replaces mc->map now. */
+	mine = mc->map;
+	spin_lock_irq(&old->lock);
+	if (old->region_sectors == mc->region_sectors &&
+	    old->nr_regions == mc->nr_regions) {
+		theirs = old->map;
+		/* The old instance only has its destructor left to run. */
+		old->map = mine;
+	}
+	run = old->run;
+	degraded = old->degraded;
+	errors = old->errors_since_start;
+	dest_errors = old->dest_errors;
+	copied = old->copier.copied_sectors;
+	spin_unlock_irq(&old->lock);
+
+	if (!theirs)
+		im_rescale_map(old, mc);
+
+	spin_lock_irq(&mc->lock);
+	if (theirs)
+		mc->map = theirs;
+	mc->run = run;
+	mc->degraded = degraded;
+	mc->errors_since_start = errors;
+	mc->dest_errors = dest_errors;
+	mc->copier.copied_sectors = copied;
+	mc->synced_reported = false;
+	dirty = region_map_count_dirty(mc->map);
+	spin_unlock_irq(&mc->lock);
+
+	DMINFO("%s: took over the dirty map of the replaced table (%llu of %llu regions dirty)",
+	       dm_device_name(dm_table_get_md(mc->ti->table)), dirty,
+	       mc->nr_regions);
+	return true;
+}
