@@ -31,6 +31,7 @@ module:
 
 tools:
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools; fi
+	$(MAKE) -C tests/tools
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install

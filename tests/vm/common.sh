@@ -24,7 +24,7 @@ kernel_release() {
 
 # Project programs copied into the guest's /opt/incmirror/bin (paths from the
 # top of the tree), with the libraries they link.
-GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap)
+GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap tests/tools/lw-replay)
 
 # Patterns in the guest kernel log that fail a run, whatever the script said
 # (shared with the guest's case runner).
