@@ -9,6 +9,7 @@
 #   make demo              the incremental migration demonstration in a guest
 #   make fuzz              fuzz the bitmap parsers for FUZZ_SECONDS each
 #   make bench             copy speed and write cost against dm-raid1, in a guest
+#   make check-mutants     the crash-replay case kills each tests/mutants/ patch
 #
 # make check takes CASES="name ..." and KERNELS="6.1 6.12" to narrow a run.
 
@@ -58,6 +59,11 @@ deps:
 
 check:
 	@tests/check $(if $(CASES),--cases "$(CASES)") --kernels "$(KERNELS)"
+
+# The crash-replay case must catch each broken ordering in tests/mutants/.
+.PHONY: check-mutants
+check-mutants: deps
+	@tests/mutants/run --kernel $(lastword $(KERNELS))
 
 demo: deps
 	tests/vm/run --kernel 6.12 tests/demo/demo.sh

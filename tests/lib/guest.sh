@@ -339,3 +339,46 @@ same_regions() {
 	echo "regions that differ (first 20): $(diff_regions "$1" "$2" "$3" | tr '\n' ' ')" >&2
 	fail "$1 and $2 differ"
 }
+
+# ---- helpers for the metadata device ----
+
+# meta_dirty DEV [OFFSET_BYTES]: the dirty regions recorded in the
+# dm-incmirror metadata on DEV, one per line, read from the device itself
+# (the page cache is dropped first: the target writes with bios).
+# Fails the case on an invalid image. Redirect stdout to a file.
+meta_dirty() {
+	drop_caches "$1"
+	lw-replay meta-dirty "$1" "${2:-0}" || fail "metadata on $1 is invalid"
+}
+
+# meta_flags DEV: the superblock flags word of the metadata on DEV (decimal).
+meta_flags() {
+	drop_caches "$1"
+	od -An -tu4 -j12 -N4 "$1" | tr -d ' '
+}
+
+# zero_dev DEV [SECTORS]: zero a device, or its first SECTORS.
+zero_dev() {
+	if [ $# -ge 2 ]; then
+		dd if=/dev/zero of="$1" bs=512 count="$2" oflag=direct 2>/dev/null ||
+			fail "zero $1"
+	else
+		blkdiscard -z "$1" 2>/dev/null ||
+			dd if=/dev/zero of="$1" bs=1M oflag=direct 2>/dev/null
+	fi
+}
+
+# ranges_expand < RANGES: one region number per line.
+ranges_expand() {
+	awk '{ k = split($1, p, "-"); for (i = p[1]; i <= ((k == 2) ? p[2] : p[1]); i++) print i }'
+}
+
+# assert_subset SMALL BIG WHAT: every region listed (one per line, ranges
+# allowed) in file SMALL is listed in file BIG.
+assert_subset() {
+	ranges_expand <"$2" >/tmp/.sub.b
+	_s_missing=$(ranges_expand <"$1" |
+		awk 'NR == FNR { big[$1] = 1; next } !($1 in big) { print; if (++n >= 10) exit }' /tmp/.sub.b - |
+		tr '\n' ' ')
+	[ -z "$_s_missing" ] || fail "$3: missing $_s_missing"
+}
