@@ -471,9 +471,13 @@ static void im_md_clear_pass(struct im_metadata *md)
 					__clear_bit(node->region -
 						    w0 * BITS_PER_LONG,
 						    md->scratch);
-			for (i = 0; i < n; i++)
+			any = false;
+			for (i = 0; i < n; i++) {
 				img[i] &= ~md->scratch[i];
-			__set_bit(blk, md->blk_pending);
+				any |= md->scratch[i] != 0;
+			}
+			if (any)
+				__set_bit(blk, md->blk_pending);
 		}
 		spin_unlock_irq(&mc->lock);
 		cond_resched();
