@@ -3,12 +3,14 @@
  * dm-incmirror: background copier.
  *
  * A delayed work item on the target's workqueue claims dirty regions and
- * copies them source -> destination with dm-kcopyd, up to copy_depth at a
- * time. Claiming a region (under incmirror.lock) creates its active entry
- * with `copying` set; the dirty bit stays set until the copy completes and
- * is cleared then only if the copy succeeded and nothing marked the region
- * dirty meanwhile. Completion hands writes parked on the entry to the
- * worker.
+ * copies them source -> destination with dm-kcopyd, up to copy_depth jobs
+ * at a time. A job is a run of adjacent dirty regions (at most
+ * IM_COPY_JOB_REGIONS regions and IM_COPY_JOB_SECTORS, or one region), so
+ * small regions still make large I/O. Claiming a region (under
+ * incmirror.lock) creates its active entry with `copying` set; the dirty
+ * bit stays set until the copy completes and is cleared then only if the
+ * copy succeeded and nothing marked that region dirty meanwhile. Completion
+ * hands writes parked on the entries to the worker.
  * A region that has an active entry (writes or a copy in flight) is skipped
  * and found again on a later pass: the end of the write or copy kicks the
  * worker.
@@ -19,7 +21,7 @@
  *   while the bucket is positive and takes the whole region out of it, so the
  *   bucket may go negative and the long-run rate is exact.
  * - Foreground writes win: while a write was mapped in the last 100 ms only
- *   one copy is kept in flight instead of copy_depth.
+ *   one copy job is kept in flight instead of copy_depth.
  * - After a failed copy no copy starts for one second, so an unreadable
  *   source region or a sick destination is not hammered.
  */
@@ -72,14 +74,21 @@ unsigned int im_copier_rate_locked(struct incmirror *mc)
 void im_copier_redirty_locked(struct incmirror *mc, u64 first, u64 last)
 {
 	struct im_copier *cp = &mc->copier;
+	struct im_copy_job *job;
 	unsigned int i;
+	u64 a, b;
 
 	if (!cp->in_flight)
 		return;
-	for (i = 0; i < mc->copy_depth; i++)
-		if (cp->jobs[i].node && cp->jobs[i].region >= first &&
-		    cp->jobs[i].region <= last)
-			cp->jobs[i].redirtied = true;
+	for (i = 0; i < mc->copy_depth; i++) {
+		job = &cp->jobs[i];
+		if (!job->nodes[0])
+			continue;
+		a = max(first, job->region);
+		b = min(last, job->region + job->nr - 1);
+		if (a <= b)
+			job->redirtied |= GENMASK(b - job->region, a - job->region);
+	}
 }
 
 void im_copier_rate_changed_locked(struct incmirror *mc)
@@ -119,15 +128,52 @@ static unsigned long im_rate_delay_locked(struct incmirror *mc)
 				      rate), 1, HZ);
 }
 
+/* Active entries allocated before taking the lock, for one job. */
+struct im_spares {
+	struct im_region *node[IM_COPY_JOB_REGIONS];
+	unsigned int nr;
+};
+
+static bool im_in_split_locked(struct im_copier *cp, u64 r)
+{
+	return r >= cp->split_first && r < cp->split_end;
+}
+
+/*
+ * How many adjacent, claimable dirty regions from @r one job takes. The
+ * regions of the last job that failed are copied one by one, so that one
+ * unreadable region does not keep its readable neighbours from being
+ * copied.
+ */
+static unsigned int im_run_locked(struct incmirror *mc, u64 r,
+				  unsigned int max_nr)
+{
+	struct im_copier *cp = &mc->copier;
+	sector_t len = im_region_len(mc, r);
+	unsigned int n = 1;
+
+	if (im_in_split_locked(cp, r))
+		return 1;
+	while (n < max_nr && r + n < mc->nr_regions &&
+	       !im_in_split_locked(cp, r + n) &&
+	       len + im_region_len(mc, r + n) <= IM_COPY_JOB_SECTORS &&
+	       region_map_test(mc->map, r + n) &&
+	       !im_region_find_locked(mc, r + n)) {
+		len += im_region_len(mc, r + n);
+		n++;
+	}
+	return n;
+}
+
 static enum im_claim im_claim_locked(struct incmirror *mc,
-				     struct im_region **spare,
+				     struct im_spares *spares,
 				     struct im_copy_job **jobp,
 				     unsigned long *delay, u64 *scanned)
 {
 	struct im_copier *cp = &mc->copier;
 	struct im_region *node;
 	struct im_copy_job *job;
-	unsigned int depth;
+	unsigned int depth, n, i;
 	u64 r, end, start;
 
 	/*
@@ -141,7 +187,7 @@ static enum im_claim im_claim_locked(struct incmirror *mc,
 	depth = time_before(jiffies, mc->last_write + IM_YIELD_JIFFIES) ?
 		1 : mc->copy_depth;
 	/* Copies in flight kick the worker when they end. */
-	if (cp->in_flight >= depth)
+	if (cp->jobs_in_flight >= depth)
 		return IM_CLAIM_NONE;
 
 	if (time_before(jiffies, cp->backoff_until)) {
@@ -169,25 +215,29 @@ static enum im_claim im_claim_locked(struct incmirror *mc,
 		cp->cursor = end;
 		return IM_CLAIM_AGAIN;
 	}
-	*scanned += r + 1 - start;
-	cp->cursor = r + 1;
-
-	node = *spare;
-	*spare = NULL;
-	node->region = r;
-	node->writes = 0;
-	node->copying = true;
-	bio_list_init(&node->deferred);
-	hash_add(mc->active, &node->hash, r);
-	im_md_copy_claimed_locked(mc, r);
+	n = im_run_locked(mc, r, spares->nr);
+	*scanned += r + n - start;
+	cp->cursor = r + n;
 
 	job = list_first_entry(&cp->free_jobs, struct im_copy_job, list);
 	list_del(&job->list);
-	job->node = node;
 	job->region = r;
-	job->redirtied = false;
-	job->len = im_region_len(mc, r);
-	cp->in_flight++;
+	job->nr = n;
+	job->redirtied = 0;
+	job->len = 0;
+	for (i = 0; i < n; i++) {
+		node = spares->node[--spares->nr];
+		node->region = r + i;
+		node->writes = 0;
+		node->copying = true;
+		bio_list_init(&node->deferred);
+		hash_add(mc->active, &node->hash, r + i);
+		im_md_copy_claimed_locked(mc, r + i);
+		job->nodes[i] = node;
+		job->len += im_region_len(mc, r + i);
+	}
+	cp->jobs_in_flight++;
+	cp->in_flight += n;
 	if (mc->max_copy_rate)
 		cp->tokens -= job->len;
 
@@ -201,44 +251,57 @@ static void im_copy_done(int read_err, unsigned long write_err, void *context)
 	struct im_copy_job *job = context;
 	struct incmirror *mc = job->mc;
 	struct im_copier *cp = &mc->copier;
-	struct im_region *node = job->node;
-	struct im_region *to_free = NULL;
+	struct im_region *to_free[IM_COPY_JOB_REGIONS];
+	struct im_region *node;
+	unsigned int i, nr_free = 0;
+	bool failed = read_err || write_err;
 	bool idle;
 
-	if (read_err || write_err)
-		DMERR_LIMIT("%s: copying region %llu failed (%s)",
+	if (failed)
+		DMERR_LIMIT("%s: copying regions %llu-%llu failed (%s)",
 			    dm_device_name(dm_table_get_md(mc->ti->table)),
-			    job->region, read_err ? "source read" :
-			    "destination write");
+			    job->region, job->region + job->nr - 1,
+			    read_err ? "source read" : "destination write");
 
 	spin_lock_irq(&mc->lock);
-	cp->in_flight--;
-	node->copying = false;
-	if (read_err || write_err) {
-		/* The bit is still set: the region is copied again later. */
+	cp->jobs_in_flight--;
+	cp->in_flight -= job->nr;
+	if (failed) {
+		/* The bits are still set: the regions are copied again later. */
 		cp->copy_errors++;
 		cp->backoff_until = jiffies + IM_ERROR_BACKOFF;
+		if (job->nr > 1) {
+			cp->split_first = job->region;
+			cp->split_end = job->region + job->nr;
+		}
 		if (write_err)
 			im_dest_error_locked(mc);
 	} else {
-		if (!job->redirtied)
-			region_map_mark_clean(mc->map, job->region);
 		cp->copied_sectors += job->len;
 		cp->win_sectors += job->len;
 		im_rate_roll_locked(cp);
 	}
-	/* Parked writes still hold the entry (writes); the worker issues them. */
-	bio_list_merge(&mc->ready, &node->deferred);
-	bio_list_init(&node->deferred);
-	im_region_put_locked(mc, node, &to_free);
-	job->node = NULL;
+	for (i = 0; i < job->nr; i++) {
+		node = job->nodes[i];
+		node->copying = false;
+		if (!failed && !(job->redirtied & BIT(i)))
+			region_map_mark_clean(mc->map, job->region + i);
+		/* Parked writes still hold the entry; the worker issues them. */
+		bio_list_merge(&mc->ready, &node->deferred);
+		bio_list_init(&node->deferred);
+		to_free[nr_free] = NULL;
+		im_region_put_locked(mc, node, &to_free[nr_free]);
+		if (to_free[nr_free])
+			nr_free++;
+		job->nodes[i] = NULL;
+	}
 	list_add(&job->list, &cp->free_jobs);
 	idle = !cp->in_flight;
 	im_check_synced_locked(mc);
 	spin_unlock_irq(&mc->lock);
 
-	if (to_free)
-		mempool_free(to_free, &mc->region_pool);
+	for (i = 0; i < nr_free; i++)
+		mempool_free(to_free[i], &mc->region_pool);
 	im_copier_kick(mc);
 	/*
 	 * Last: presuspend may return once it sees the copier idle. dtr still
@@ -266,9 +329,10 @@ static void im_copier_work(struct work_struct *ws)
 	struct im_copier *cp = container_of(to_delayed_work(ws),
 					    struct im_copier, work);
 	struct incmirror *mc = container_of(cp, struct incmirror, copier);
-	struct im_region *spare = NULL;
+	struct im_spares spares = { .nr = 0 };
 	struct im_copy_job *job;
 	unsigned long delay = 0;
+	struct im_region *node;
 	struct bio_list ready;
 	enum im_claim claim;
 	u64 scanned = 0;
@@ -288,15 +352,19 @@ static void im_copier_work(struct work_struct *ws)
 		 * Never wait for the pool here: its entries may all be held by
 		 * parked writes that only this worker issues. Retry later.
 		 */
-		if (!spare)
-			spare = mempool_alloc(&mc->region_pool, GFP_NOWAIT);
-		if (!spare) {
+		while (spares.nr < IM_COPY_JOB_REGIONS) {
+			node = mempool_alloc(&mc->region_pool, GFP_NOWAIT);
+			if (!node)
+				break;
+			spares.node[spares.nr++] = node;
+		}
+		if (!spares.nr) {
 			delay = IM_YIELD_JIFFIES;
 			break;
 		}
 
 		spin_lock_irq(&mc->lock);
-		claim = im_claim_locked(mc, &spare, &job, &delay, &scanned);
+		claim = im_claim_locked(mc, &spares, &job, &delay, &scanned);
 		spin_unlock_irq(&mc->lock);
 
 		if (claim == IM_CLAIM_STARTED)
@@ -305,8 +373,8 @@ static void im_copier_work(struct work_struct *ws)
 			cond_resched();
 	} while (claim != IM_CLAIM_NONE);
 
-	if (spare)
-		mempool_free(spare, &mc->region_pool);
+	while (spares.nr)
+		mempool_free(spares.node[--spares.nr], &mc->region_pool);
 
 	spin_lock_irq(&mc->lock);
 	im_check_synced_locked(mc);

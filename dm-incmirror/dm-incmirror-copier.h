@@ -15,14 +15,23 @@ struct im_region;
 struct dm_kcopyd_client;
 
 #define IM_COPY_DEPTH_MAX 64
+/*
+ * A copy job covers a run of up to IM_COPY_JOB_REGIONS adjacent dirty
+ * regions, at most IM_COPY_JOB_SECTORS long (or one region if regions are
+ * larger): small regions are not copied one small I/O at a time.
+ */
+#define IM_COPY_JOB_REGIONS	16
+#define IM_COPY_JOB_SECTORS	2048	/* 1 MiB */
 
 struct im_copy_job {
 	struct list_head list;		/* on im_copier.free_jobs when idle */
 	struct incmirror *mc;
-	struct im_region *node;		/* the region's active entry */
-	u64 region;
+	/* The regions' active entries; nodes[0] == NULL while idle. */
+	struct im_region *nodes[IM_COPY_JOB_REGIONS];
+	u64 region;			/* first region */
+	unsigned int nr;		/* regions */
 	sector_t len;
-	bool redirtied;			/* marked dirty while being copied */
+	unsigned long redirtied;	/* bit i: region + i marked dirty */
 };
 
 /*
@@ -37,8 +46,11 @@ struct im_copier {
 
 	/* protected by incmirror.lock */
 	struct list_head free_jobs;
-	unsigned int in_flight;
+	unsigned int jobs_in_flight;	/* at most copy_depth */
+	unsigned int in_flight;		/* regions being copied */
 	u64 cursor;			/* next region to look at */
+	u64 split_first;		/* regions of the last failed job, */
+	u64 split_end;			/* copied one by one from then on */
 	s64 tokens;			/* rate limiter, in sectors */
 	u64 tokens_stamp;		/* ktime (ns) of the last refill */
 	unsigned long backoff_until;	/* jiffies: pause after a copy error */
