@@ -16,8 +16,8 @@
  * or when it reaches past the old table's end.
  *
  * All instances are on one list under im_instances_lock, which also keeps
- * two different mapped devices from writing the same destination or the
- * same metadata device.
+ * a mapped device from writing a device another one uses (see
+ * im_instance_register()).
  */
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -40,6 +40,25 @@ static bool im_same_bdev(struct dm_dev *a, struct dm_dev *b)
 	return a && b && a->bdev->bd_dev == b->bdev->bd_dev;
 }
 
+/* Whether @d is one of the devices @o writes: its destination or metadata. */
+static bool im_writes_to(struct incmirror *o, struct dm_dev *d)
+{
+	return im_same_bdev(o->dest, d) || im_same_bdev(o->meta_dev, d);
+}
+
+/* Whether @d is any device of @o. */
+static bool im_uses(struct incmirror *o, struct dm_dev *d)
+{
+	return im_same_bdev(o->source, d) || im_writes_to(o, d);
+}
+
+/*
+ * Another mapped device's destination or metadata device is written behind
+ * that device's back by anyone else, and its source would be changed
+ * behind its back by a mirror writing to it: refuse all of those. Sharing a
+ * source between two mirrors (both only write it through their own mapped
+ * device) is allowed, as for two linear targets.
+ */
 int im_instance_register(struct incmirror *mc, char **error)
 {
 	struct incmirror *o;
@@ -49,13 +68,18 @@ int im_instance_register(struct incmirror *mc, char **error)
 	list_for_each_entry(o, &im_instances, instances) {
 		if (im_same_md(o, mc))
 			continue;
-		if (im_same_bdev(o->dest, mc->dest)) {
+		if (im_uses(o, mc->dest)) {
 			*error = "Destination is in use by another incmirror device";
 			r = -EBUSY;
 			break;
 		}
-		if (im_same_bdev(o->meta_dev, mc->meta_dev)) {
+		if (mc->meta_dev && im_uses(o, mc->meta_dev)) {
 			*error = "Metadata device is in use by another incmirror device";
+			r = -EBUSY;
+			break;
+		}
+		if (im_writes_to(o, mc->source)) {
+			*error = "Source is written by another incmirror device";
 			r = -EBUSY;
 			break;
 		}

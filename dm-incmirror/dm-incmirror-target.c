@@ -508,6 +508,14 @@ static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
 	if (!as->argc)
 		return 0;
 
+	/*
+	 * dm_read_arg_group() reads the count with sscanf("%u"), which wraps
+	 * 2^32 + 1 to 1: check it strictly first.
+	 */
+	if (kstrtouint(as->argv[0], 10, &argc) || argc > args[0].max) {
+		*error = args[0].error;
+		return -EINVAL;
+	}
 	if (dm_read_arg_group(args, as, &argc, error))
 		return -EINVAL;
 

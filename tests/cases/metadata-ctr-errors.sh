@@ -35,6 +35,17 @@ refused im "$(T 128 metadata $DST)" "Metadata device is the source or the destin
 # Format it as "im", then refuse it for other tables.
 run dm_create im "$(T 128 incremental metadata "$META")" >/dev/null
 refused other "$(incmirror_table /dev/ram2 $DST 128 incremental)" "Destination is in use by another incmirror device"
+# No device of a mirror may be written by another one, in any role.
+SPARE=$(dm_create spare "0 64 linear /dev/ram2 2048")
+refused other "0 64 incmirror /dev/ram2 $META 8 1 incremental" "Destination is in use by another incmirror device"
+refused other "0 64 incmirror /dev/ram2 $SRC 8 1 incremental" "Destination is in use by another incmirror device"
+refused other "0 64 incmirror /dev/ram2 $SPARE 8 3 incremental metadata $DST" "Metadata device is in use by another incmirror device"
+refused other "0 64 incmirror /dev/ram2 $SPARE 8 3 incremental metadata $SRC" "Metadata device is in use by another incmirror device"
+refused other "0 64 incmirror $DST $SPARE 8 1 incremental" "Source is written by another incmirror device"
+refused other "0 64 incmirror $META $SPARE 8 1 incremental" "Source is written by another incmirror device"
+# Sharing a source is allowed (both write it through their own device).
+run dm_create other "0 64 incmirror $SRC $SPARE 8 1 incremental" >/dev/null
+run dmsetup remove other
 run dmsetup remove im
 refused other "$(T 128 incremental metadata "$META")" "Metadata belongs to another incmirror device"
 refused im "$(T 256 incremental metadata "$META")" "Metadata region size differs"
