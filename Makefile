@@ -10,6 +10,9 @@
 #   make fuzz              fuzz the bitmap parsers for FUZZ_SECONDS each
 #   make bench             copy speed and write cost against dm-raid1, in a guest
 #   make check-mutants     the crash-replay case kills each tests/mutants/ patch
+#   make check-debug       every guest case on a KASAN/kmemleak/lockdep kernel
+#                          (built once from linux-source-6.12 and cached)
+#   make check-crash       power-cut loop: CRASH_POINTS kills, then resync+cmp
 #
 # make check takes CASES="name ..." and KERNELS="6.1 6.12" to narrow a run.
 
@@ -46,12 +49,13 @@ uninstall:
 # The module for one installed release, built W=1 with warnings as errors in
 # build/<release>/ so that the two kernel series never share objects.
 # Concurrent runs (several guest runs at once) take turns through a lock.
+# KDIR= points at another kbuild tree (the debug kernel's).
 module-for:
 	@test -n "$(KVER)" || { echo "module-for needs KVER=" >&2; exit 2; }
 	@mkdir -p build/$(KVER)/dm-incmirror
 	flock build/.lock-$(KVER) sh -c 'cp -p Kbuild build/$(KVER)/ && \
 		cp -p dm-incmirror/*.[ch] build/$(KVER)/dm-incmirror/ && \
-		$(MAKE) -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) \
+		$(MAKE) -C $(KDIR) M=$(TOP)/build/$(KVER) \
 		W=1 KCFLAGS=-Werror modules'
 
 deps:
@@ -64,6 +68,19 @@ check:
 .PHONY: check-mutants
 check-mutants: deps
 	@tests/mutants/run --kernel $(lastword $(KERNELS))
+
+.PHONY: check-debug debug-kernel check-crash
+CRASH_POINTS ?= 20
+
+# Not part of make check: the first run builds a kernel (9 min on 2 cores).
+check-debug: deps
+	@tests/debug-kernel/check-debug $(CASES)
+
+debug-kernel:
+	@tests/debug-kernel/build >/dev/null
+
+check-crash: deps
+	@CRASH_POINTS=$(CRASH_POINTS) tests/crash/run-crash-loop
 
 demo: deps
 	tests/vm/run --kernel 6.12 tests/demo/demo.sh

@@ -22,6 +22,21 @@ kernel_release() {
 	echo "$rel"
 }
 
+# debug_kernel_dir [build]: the cache directory of the debug kernel
+# (tests/debug-kernel/build), building it first with "build". Fails when it
+# is not built (or did not build).
+debug_kernel_dir() {
+	if [ "${1:-}" = build ]; then
+		"$INCMIRROR_TOP/tests/debug-kernel/build"
+	else
+		"$INCMIRROR_TOP/tests/debug-kernel/build" --dir
+	fi
+}
+# Guest memory (MiB) for the debug kernel when nothing asks for more: KASAN
+# takes an eighth for its shadow plus a quarantine, kmemleak and SLUB debug
+# add metadata to every object.
+DEBUG_KERNEL_MEM=${INCMIRROR_DEBUG_KERNEL_MEM:-4096}
+
 # Project programs copied into the guest's /opt/incmirror/bin (paths from the
 # top of the tree), with the libraries they link.
 GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap tests/tools/lw-replay)
