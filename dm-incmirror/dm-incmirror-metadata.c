@@ -106,14 +106,9 @@ static void im_md_sb_encode(struct im_metadata *md, u32 flags, void *block)
 
 static int im_md_write_sb(struct im_metadata *md, u32 flags)
 {
-	int r;
-
 	md->generation++;
 	im_md_sb_encode(md, flags, md->buf);
-	r = im_md_io(md, REQ_OP_WRITE, REQ_FUA | REQ_SYNC, 0, 1);
-	if (!r)
-		WRITE_ONCE(md->sb_writes, md->sb_writes + 1);
-	return r;
+	return im_md_io(md, REQ_OP_WRITE, REQ_FUA | REQ_SYNC, 0, 1);
 }
 
 /* Reads block 0 into md->buf; returns the superblock or NULL if all zero. */
@@ -226,7 +221,6 @@ static int im_md_format(struct im_metadata *md, char **error)
 		*error = "Cannot write the metadata superblock";
 		return r;
 	}
-	md->formatted = true;
 	return 0;
 }
 
@@ -293,7 +287,6 @@ static int im_md_write_blocks(struct im_metadata *md)
 			     e - b);
 		if (r)
 			return r;
-		WRITE_ONCE(md->block_writes, md->block_writes + (e - b));
 	}
 	return 0;
 }

@@ -100,8 +100,6 @@ struct im_metadata {
 	bool sb_pending;	/* superblock to be written */
 	bool failed;
 	bool live;		/* resumed: clear passes run */
-	u64 block_writes;	/* bitmap blocks written */
-	u64 sb_writes;
 
 	/* used by the holder of io_mutex only */
 	struct mutex io_mutex;
@@ -111,7 +109,6 @@ struct im_metadata {
 	char owner[IM_MD_OWNER_LEN];
 	u64 generation;
 	bool loaded;		/* the image holds the device's state */
-	bool formatted;		/* formatted by this constructor */
 	unsigned long next_clear;	/* jiffies */
 
 	struct delayed_work work;
