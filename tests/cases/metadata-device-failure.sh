@@ -32,8 +32,7 @@ fio --name=mdfail --filename="$DEV" --ioengine="$(fio_engine)" --iodepth=4 --dir
 FIOPID=$!
 wait_cond 30 "copy progress" '[ "$(dm_field im 5)" -ge 1024 ]'
 ev=$(dm_events im)
-dmsetup suspend meta && dmsetup load meta --table "0 64 error" && dmsetup resume meta ||
-	fail "swap the metadata device for an error target"
+dm_swap meta "0 64 error"
 wait_field im 9 metadata=failed 30
 dmsetup wait im "$ev" >/dev/null 2>&1 || fail "no event for the metadata failure"
 assert_eq "$(dm_field im 4)" 0 "dest_errors (the metadata failure is not the destination's)"

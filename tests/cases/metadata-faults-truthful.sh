@@ -32,47 +32,37 @@ truthful() {
 }
 
 # 1. The destination fails writes (dm-flakey error_writes, always down).
-run dmsetup suspend fdst
-run dmsetup load fdst --table "0 $SZ flakey /dev/ram1 0 0 3600 1 error_writes"
-run dmsetup resume fdst
+dm_swap fdst "0 $SZ flakey /dev/ram1 0 0 3600 1 error_writes"
 dd if=/dev/urandom of="$DEV" bs=64k seek=200 count=32 oflag=direct conv=fsync 2>/tmp/t.err ||
 	{ cat /tmp/t.err; fail "a caller saw the destination's error"; }
 wait_state im degraded 30
 dd if=/dev/urandom of="$DEV" bs=64k seek=300 count=8 oflag=direct conv=fsync 2>/tmp/t.err ||
 	{ cat /tmp/t.err; fail "a write in degraded failed"; }
 truthful "destination failing"
-run dmsetup suspend fdst
-run dmsetup load fdst --table "0 $SZ linear /dev/ram1 0"
-run dmsetup resume fdst
+dm_swap fdst "0 $SZ linear /dev/ram1 0"
 dm_msg im start
 wait_state im synced 60
 same_regions /dev/ram0 /dev/ram1 128
 
 # 2. Seconds of destination latency (dm-delay, 2 s on writes): callers wait,
 # never fail; the mirror stays truthful and synced.
-run dmsetup suspend fdst
-run dmsetup load fdst --table "0 $SZ delay /dev/ram1 0 0 /dev/ram1 0 2000"
-run dmsetup resume fdst
+dm_swap fdst "0 $SZ delay /dev/ram1 0 0 /dev/ram1 0 2000"
 t0=$(uptime_ms)
 dd if=/dev/urandom of="$DEV" bs=64k seek=400 count=4 oflag=direct 2>/tmp/t.err ||
 	{ cat /tmp/t.err; fail "write through a slow destination failed"; }
 t1=$(uptime_ms)
 [ $((t1 - t0)) -ge 2000 ] || fail "4 writes took $((t1 - t0)) ms: the destination's delay was not waited for"
 wait_state im synced 30
-run dmsetup suspend fdst
-run dmsetup load fdst --table "0 $SZ linear /dev/ram1 0"
-run dmsetup resume fdst
+dm_swap fdst "0 $SZ linear /dev/ram1 0"
 same_regions /dev/ram0 /dev/ram1 128
 
 # 3. The source fails reads in regions 450-459 during a copy of 440-479.
 dm_msg im pause
 dd_ if=/dev/urandom of=/dev/ram0 bs=64k seek=440 count=40 oflag=direct
 dm_msg im set_dirty 440-479
-run dmsetup suspend fsrc
-run dmsetup load fsrc --table "0 57600 linear /dev/ram0 0
+dm_swap fsrc "0 57600 linear /dev/ram0 0
 57600 1280 error
 58880 $((SZ - 58880)) linear /dev/ram0 58880"
-run dmsetup resume fsrc
 dm_msg im start
 wait_cond 60 "every readable region copied" \
 	'[ "$(dm_field im 2 | cut -d/ -f1)" -ge $(( $(total_regions im) - 10 )) ]'
@@ -83,9 +73,7 @@ dd if="$DEV" of=/dev/null bs=64k skip=452 count=1 iflag=direct 2>/dev/null &&
 truthful "source read errors"
 get_dirty_all im >/tmp/t.map
 assert_eq "$(ranges_norm </tmp/t.map)" 450-459 "regions left dirty by source read errors"
-run dmsetup suspend fsrc
-run dmsetup load fsrc --table "0 $SZ linear /dev/ram0 0"
-run dmsetup resume fsrc
+dm_swap fsrc "0 $SZ linear /dev/ram0 0"
 dm_msg im start
 wait_state im synced 60
 same_regions /dev/ram0 /dev/ram1 128

@@ -13,9 +13,7 @@ wait_state im synced 60
 same_regions /dev/ram0 /dev/ram1 128
 
 # The destination now drops every write and reports success.
-run dmsetup suspend fdst
-run dmsetup load fdst --table "0 $SZ flakey /dev/ram1 0 0 3600 1 drop_writes"
-run dmsetup resume fdst
+dm_swap fdst "0 $SZ flakey /dev/ram1 0 0 3600 1 drop_writes"
 dd_ if=/dev/urandom of="$DEV" bs=64k seek=40 count=16 oflag=direct conv=fsync
 # Nothing failed, so the target cannot know: it stays synced, no error.
 assert_eq "$(dm_field im 1)" synced "state with a destination that drops writes"
@@ -26,9 +24,7 @@ assert_eq "$(ranges_norm </tmp/dw.diff)" 40-55 "regions the destination silently
 
 # The documented repair: mark what may be lost (here known; else every
 # region) and copy again once the destination works.
-run dmsetup suspend fdst
-run dmsetup load fdst --table "0 $SZ linear /dev/ram1 0"
-run dmsetup resume fdst
+dm_swap fdst "0 $SZ linear /dev/ram1 0"
 dm_msg im set_dirty 40-55
 dm_msg im start
 wait_state im synced 60

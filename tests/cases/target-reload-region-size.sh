@@ -48,7 +48,7 @@ awk 'BEGIN{f=1} { n = split($1, p, "-"); if (p[1] <= 64 && ((n == 2) ? p[2] : p[
 	fail "second half not dirty after the reload: $(tr '\n' ' ' </tmp/rs.map)"
 # Every 64 KiB region dirty before is inside a dirty 256 KiB region now.
 assert_eq "$(dm_field im 1)" paused "state after reloading a paused mirror"
-for r in $(awk '{ k = split($1, p, "-"); for (i = p[1]; i <= ((k == 2) ? p[2] : p[1]); i++) print i }' /tmp/rs.old); do
+for r in $(ranges_expand </tmp/rs.old); do
 	n=$((r / 4))
 	awk -v n=$n '{ k = split($1, p, "-"); a = p[1]; b = (k == 2) ? p[2] : a; if (n >= a && n <= b) f = 1 } END { exit !f }' /tmp/rs.map ||
 		fail "old region $r was dirty, new region $n is not: $(tr '\n' ' ' </tmp/rs.map)"

@@ -340,6 +340,13 @@ same_regions() {
 	fail "$1 and $2 differ"
 }
 
+# dm_swap NAME TABLE: replace the table of dm device NAME (suspend, load,
+# resume), e.g. to make a leg fail or recover under a live mirror.
+dm_swap() {
+	dmsetup suspend "$1" && dmsetup load "$1" --table "$2" && dmsetup resume "$1" ||
+		fail "could not swap the table of $1 for '$2'"
+}
+
 # ---- helpers for the metadata device ----
 
 # meta_dirty DEV [OFFSET_BYTES]: the dirty regions recorded in the
