@@ -6,14 +6,11 @@
  * copies them source -> destination with dm-kcopyd, up to copy_depth jobs
  * at a time. A job is a run of adjacent dirty regions (at most
  * IM_COPY_JOB_REGIONS regions and IM_COPY_JOB_SECTORS, or one region), so
- * small regions still make large I/O. Claiming a region (under
- * incmirror.lock) creates its active entry with `copying` set; the dirty
- * bit stays set until the copy completes and is cleared then only if the
- * copy succeeded and nothing marked that region dirty meanwhile. Completion
- * hands writes parked on the entries to the worker.
- * A region that has an active entry (writes or a copy in flight) is skipped
- * and found again on a later pass: the end of the write or copy kicks the
- * worker.
+ * small regions still make large I/O. Which regions may be claimed, and
+ * what the end of a copy does to their bits and to the writes parked on
+ * them, is decided by the region state machine (dm-incmirror-region.c). A
+ * region with writes in flight is skipped and found again on a later pass:
+ * the end of the write kicks the worker.
  *
  * Pacing:
  * - max_copy_rate is a token bucket in sectors, refilled from the
@@ -64,31 +61,6 @@ unsigned int im_copier_rate_locked(struct incmirror *mc)
 {
 	im_rate_roll_locked(&mc->copier);
 	return mc->copier.last_rate;
-}
-
-/*
- * Regions first..last were marked dirty: a copy of one of them in flight
- * may have read the source before the change, so its completion must leave
- * the bit set. At most copy_depth jobs are looked at.
- */
-void im_copier_redirty_locked(struct incmirror *mc, u64 first, u64 last)
-{
-	struct im_copier *cp = &mc->copier;
-	struct im_copy_job *job;
-	unsigned int i;
-	u64 a, b;
-
-	if (!cp->in_flight)
-		return;
-	for (i = 0; i < mc->copy_depth; i++) {
-		job = &cp->jobs[i];
-		if (!job->nodes[0])
-			continue;
-		a = max(first, job->region);
-		b = min(last, job->region + job->nr - 1);
-		if (a <= b)
-			job->redirtied |= GENMASK(b - job->region, a - job->region);
-	}
 }
 
 void im_copier_rate_changed_locked(struct incmirror *mc)
@@ -157,8 +129,7 @@ static unsigned int im_run_locked(struct incmirror *mc, u64 r,
 	while (n < max_nr && r + n < mc->nr_regions &&
 	       !im_in_split_locked(cp, r + n) &&
 	       len + im_region_len(mc, r + n) <= IM_COPY_JOB_SECTORS &&
-	       region_map_test(mc->map, r + n) &&
-	       !im_region_find_locked(mc, r + n)) {
+	       im_region_claimable_locked(mc, r + n)) {
 		len += im_region_len(mc, r + n);
 		n++;
 	}
@@ -223,16 +194,10 @@ static enum im_claim im_claim_locked(struct incmirror *mc,
 	list_del(&job->list);
 	job->region = r;
 	job->nr = n;
-	job->redirtied = 0;
 	job->len = 0;
 	for (i = 0; i < n; i++) {
 		node = spares->node[--spares->nr];
-		node->region = r + i;
-		node->writes = 0;
-		node->copying = true;
-		bio_list_init(&node->deferred);
-		hash_add(mc->active, &node->hash, r + i);
-		im_md_copy_claimed_locked(mc, r + i);
+		im_region_copy_begin_locked(mc, node, r + i);
 		job->nodes[i] = node;
 		job->len += im_region_len(mc, r + i);
 	}
@@ -252,7 +217,6 @@ static void im_copy_done(int read_err, unsigned long write_err, void *context)
 	struct incmirror *mc = job->mc;
 	struct im_copier *cp = &mc->copier;
 	struct im_region *to_free[IM_COPY_JOB_REGIONS];
-	struct im_region *node;
 	unsigned int i, nr_free = 0;
 	bool failed = read_err || write_err;
 	bool idle;
@@ -282,15 +246,10 @@ static void im_copy_done(int read_err, unsigned long write_err, void *context)
 		im_rate_roll_locked(cp);
 	}
 	for (i = 0; i < job->nr; i++) {
-		node = job->nodes[i];
-		node->copying = false;
-		if (!failed && !(job->redirtied & BIT(i)))
-			region_map_mark_clean(mc->map, job->region + i);
 		/* Parked writes still hold the entry; the worker issues them. */
-		bio_list_merge(&mc->ready, &node->deferred);
-		bio_list_init(&node->deferred);
 		to_free[nr_free] = NULL;
-		im_region_put_locked(mc, node, &to_free[nr_free]);
+		im_region_copy_end_locked(mc, job->nodes[i], !failed,
+					  &to_free[nr_free]);
 		if (to_free[nr_free])
 			nr_free++;
 		job->nodes[i] = NULL;
@@ -301,7 +260,7 @@ static void im_copy_done(int read_err, unsigned long write_err, void *context)
 	spin_unlock_irq(&mc->lock);
 
 	for (i = 0; i < nr_free; i++)
-		mempool_free(to_free[i], &mc->region_pool);
+		im_region_free(mc, to_free[i]);
 	im_copier_kick(mc);
 	/*
 	 * Last: presuspend may return once it sees the copier idle. dtr still
@@ -353,7 +312,7 @@ static void im_copier_work(struct work_struct *ws)
 		 * parked writes that only this worker issues. Retry later.
 		 */
 		while (spares.nr < IM_COPY_JOB_REGIONS) {
-			node = mempool_alloc(&mc->region_pool, GFP_NOWAIT);
+			node = im_region_alloc(mc, GFP_NOWAIT);
 			if (!node)
 				break;
 			spares.node[spares.nr++] = node;
@@ -374,7 +333,7 @@ static void im_copier_work(struct work_struct *ws)
 	} while (claim != IM_CLAIM_NONE);
 
 	while (spares.nr)
-		mempool_free(spares.node[--spares.nr], &mc->region_pool);
+		im_region_free(mc, spares.node[--spares.nr]);
 
 	spin_lock_irq(&mc->lock);
 	im_check_synced_locked(mc);

@@ -31,7 +31,6 @@ struct im_copy_job {
 	u64 region;			/* first region */
 	unsigned int nr;		/* regions */
 	sector_t len;
-	unsigned long redirtied;	/* bit i: region + i marked dirty */
 };
 
 /*
@@ -67,7 +66,6 @@ void im_copier_kick(struct incmirror *mc);
 void im_copier_drain(struct incmirror *mc);
 void im_copier_stop(struct incmirror *mc);
 void im_copier_rate_changed_locked(struct incmirror *mc);
-void im_copier_redirty_locked(struct incmirror *mc, u64 first, u64 last);
 unsigned int im_copier_rate_locked(struct incmirror *mc);
 
 #endif /* DM_INCMIRROR_COPIER_H */

@@ -458,7 +458,7 @@ static void im_md_clear_pass(struct im_metadata *md)
 			any |= md->scratch[i] != 0;
 		}
 		if (any) {
-			hash_for_each(mc->active, bkt, node, hash)
+			im_for_each_active_region(mc, bkt, node)
 				if (node->region / BITS_PER_LONG >= w0 &&
 				    node->region / BITS_PER_LONG < w0 + n)
 					__clear_bit(node->region -
@@ -477,7 +477,7 @@ static void im_md_clear_pass(struct im_metadata *md)
 	}
 
 	spin_lock_irq(&mc->lock);
-	hash_for_each(mc->active, bkt, node, hash)
+	im_for_each_active_region(mc, bkt, node)
 		__set_bit(node->region, md->hot);
 	spin_unlock_irq(&mc->lock);
 }

@@ -20,55 +20,10 @@
 #include "dm-incmirror.h"
 #include "dm-incmirror-compat.h"
 
-/* Request flags kept when a write is re-issued through dm-io. */
-#define IM_PASS_FLAGS	(REQ_FUA | REQ_SYNC | REQ_META | REQ_PRIO | \
-			 REQ_IDLE | REQ_NOUNMAP)
-
-/* Active region entries kept in reserve so that writes always progress. */
-#define IM_MIN_ACTIVE_REGIONS	64
-
 /*---------------------------------------------------------------------------
- * Shared helpers (callers hold mc->lock unless the name says otherwise)
+ * Run state (callers hold mc->lock)
  *---------------------------------------------------------------------------
  */
-struct im_region *im_region_find_locked(struct incmirror *mc, u64 region)
-{
-	struct im_region *node;
-
-	hash_for_each_possible(mc->active, node, hash, region)
-		if (node->region == region)
-			return node;
-	return NULL;
-}
-
-/*
- * Drop the entry from the hash once nothing holds it. The caller frees it
- * with mempool_free() after unlocking.
- */
-void im_region_put_locked(struct incmirror *mc, struct im_region *node,
-			  struct im_region **to_free)
-{
-	if (node->writes || node->copying)
-		return;
-	hash_del(&node->hash);
-	*to_free = node;
-}
-
-void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
-{
-	u64 newly;
-
-	if (first == last)
-		newly = region_map_mark_dirty(mc->map, first);
-	else
-		newly = region_map_mark_range_dirty(mc->map, first, last + 1);
-	if (newly)
-		mc->synced_reported = false;
-	/* A copy in flight may have read the source before this. */
-	im_copier_redirty_locked(mc, first, last);
-	im_md_mark_dirty_locked(mc, first, last);
-}
-
 void im_dest_error_locked(struct incmirror *mc)
 {
 	mc->dest_errors++;
@@ -129,258 +84,6 @@ static const char *const im_state_names[] = {
 	[IM_STATE_DEGRADED] = "degraded",
 };
 
-/*---------------------------------------------------------------------------
- * Write path
- *---------------------------------------------------------------------------
- */
-
-/* Whether the destination leg takes this write (read without the lock). */
-static bool im_dest_takes(struct incmirror *mc, enum req_op op)
-{
-	struct block_device *bdev = mc->dest->bdev;
-
-	if (READ_ONCE(mc->degraded))
-		return false;
-	switch (op) {
-	case REQ_OP_WRITE:
-		return true;
-	case REQ_OP_DISCARD:
-		return bdev_max_discard_sectors(bdev) != 0;
-	case REQ_OP_WRITE_ZEROES:
-		return bdev_write_zeroes_sectors(bdev) != 0;
-	default:
-		return false;
-	}
-}
-
-/*
- * dm-io completion: may run in interrupt context. The caller's bio gets the
- * source's result; failures are only recorded here and turned into a dirty
- * region by incmirror_end_io().
- */
-static void im_write_done(unsigned long error, void *context)
-{
-	struct bio *bio = context;
-	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-
-	if (error & BIT(1))
-		pb->flags |= IM_BIO_DEST_FAILED;
-	/*
-	 * The destination may hold data the source failed to store: the
-	 * region is out of sync either way.
-	 */
-	if (error & BIT(0))
-		pb->flags |= IM_BIO_MARK_DIRTY;
-	bio->bi_status = (error & BIT(0)) ? BLK_STS_IOERR : BLK_STS_OK;
-	bio_endio(bio);
-}
-
-/*
- * Send a write to the source (region 0 of the dm-io request) and, unless
- * the destination cannot take it, to the destination (region 1). The
- * caller's bio completes once both have.
- */
-void im_issue_write(struct incmirror *mc, struct bio *bio)
-{
-	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	enum req_op op = bio_op(bio);
-	struct dm_io_region where[2];
-	unsigned int nr = 1;
-	struct dm_io_request req = {
-		.bi_opf = op | (bio->bi_opf & IM_PASS_FLAGS),
-		.mem.type = DM_IO_BIO,
-		.mem.ptr.bio = bio,
-		.notify.fn = im_write_done,
-		.notify.context = bio,
-		.client = mc->io_client,
-	};
-	int r;
-
-	if (op == REQ_OP_DISCARD || op == REQ_OP_WRITE_ZEROES) {
-		req.mem.type = DM_IO_KMEM;
-		req.mem.ptr.addr = NULL;
-	}
-
-	where[0].bdev = mc->source->bdev;
-	where[0].sector = bio->bi_iter.bi_sector;
-	where[0].count = bio_sectors(bio);
-	if (im_dest_takes(mc, op)) {
-		where[1] = where[0];
-		where[1].bdev = mc->dest->bdev;
-		nr = 2;
-	} else {
-		/* The destination misses this write: recopy the region. */
-		pb->flags |= IM_BIO_MARK_DIRTY;
-	}
-
-	r = im_dm_io(&req, nr, where, NULL, bio_prio(bio));
-	if (r) {
-		bio->bi_status = errno_to_blk_status(r);
-		bio_endio(bio);
-	}
-}
-
-/*
- * Writes that waited for their metadata bits (dm-incmirror-metadata.c) go
- * on from here: behind the region's copy if one is running, else to both
- * legs. Process context (the metadata work item).
- */
-void im_release_writes(struct incmirror *mc, struct bio_list *bios)
-{
-	struct im_bio *pb;
-	struct bio *bio;
-	bool defer;
-
-	while ((bio = bio_list_pop(bios))) {
-		pb = dm_per_bio_data(bio, sizeof(*pb));
-		defer = false;
-		if (pb->node) {
-			spin_lock_irq(&mc->lock);
-			defer = pb->node->copying;
-			if (defer)
-				bio_list_add(&pb->node->deferred, bio);
-			spin_unlock_irq(&mc->lock);
-		}
-		if (!defer)
-			im_issue_write(mc, bio);
-	}
-}
-
-/*
- * Writes spanning regions hold no active entry. With metadata their
- * regions are marked dirty already now (and again when they complete), so
- * that no clear pass can drop their bits while they run. Returns true if
- * the write waits for its metadata bits.
- */
-static bool im_spanning_write_waits(struct incmirror *mc, struct bio *bio,
-				    struct im_bio *pb)
-{
-	unsigned long flags;
-	bool wait;
-
-	if (!mc->md)
-		return false;
-	spin_lock_irqsave(&mc->lock, flags);
-	im_mark_dirty_locked(mc, pb->first, pb->last);
-	wait = im_md_write_intent_locked(mc, pb->first, pb->last);
-	if (wait)
-		im_md_wait_locked(mc, bio);
-	spin_unlock_irqrestore(&mc->lock, flags);
-	return wait;
-}
-
-/* See the overlapping-writes rule in dm-incmirror.h. */
-static void im_note_overlap_locked(struct im_region *node, struct bio *bio,
-				   struct im_bio *pb)
-{
-	sector_t start = bio->bi_iter.bi_sector;
-	sector_t end = bio_end_sector(bio);
-
-	if (!node->writes) {
-		node->wstart = start;
-		node->wend = end;
-		return;
-	}
-	if (start < node->wend && end > node->wstart)
-		pb->flags |= IM_BIO_MARK_DIRTY;
-	node->wstart = min(node->wstart, start);
-	node->wend = max(node->wend, end);
-}
-
-static int im_map_write(struct incmirror *mc, struct bio *bio,
-			struct im_bio *pb)
-{
-	struct block_device *src = mc->source->bdev;
-	struct im_region *node, *spare = NULL;
-	bool defer = false, wait;
-	unsigned long flags;
-
-	/*
-	 * The device accepts discards when either leg does: one the source
-	 * cannot take is refused as such (dm-io would turn it into EIO).
-	 */
-	if ((bio_op(bio) == REQ_OP_DISCARD && !bdev_max_discard_sectors(src)) ||
-	    (bio_op(bio) == REQ_OP_WRITE_ZEROES &&
-	     !bdev_write_zeroes_sectors(src))) {
-		bio->bi_status = BLK_STS_NOTSUPP;
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-
-	/*
-	 * What a discard leaves behind is up to each device, and a
-	 * write-zeroes spanning regions cannot take part in the per-region
-	 * exclusion: send those to both legs without exclusion and mark
-	 * their regions dirty on completion, which makes any overlapping
-	 * copy repeat (see the dirty-bit ordering in dm-incmirror.h).
-	 */
-	if (bio_op(bio) == REQ_OP_DISCARD || pb->first != pb->last) {
-		pb->flags |= IM_BIO_MARK_DIRTY;
-		WRITE_ONCE(mc->last_write, jiffies);
-		if (!im_spanning_write_waits(mc, bio, pb))
-			im_issue_write(mc, bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-
-	spin_lock_irqsave(&mc->lock, flags);
-	mc->last_write = jiffies;
-	node = im_region_find_locked(mc, pb->first);
-	if (!node) {
-		/* mempool_alloc() may sleep: never under the lock. */
-		spin_unlock_irqrestore(&mc->lock, flags);
-		spare = mempool_alloc(&mc->region_pool, GFP_NOIO);
-		spin_lock_irqsave(&mc->lock, flags);
-		node = im_region_find_locked(mc, pb->first);
-		if (!node) {
-			node = spare;
-			spare = NULL;
-			node->region = pb->first;
-			node->writes = 0;
-			node->copying = false;
-			bio_list_init(&node->deferred);
-			hash_add(mc->active, &node->hash, node->region);
-		}
-	}
-	im_note_overlap_locked(node, bio, pb);
-	node->writes++;
-	pb->node = node;
-	/* The entry is held while waiting: no copy starts meanwhile. */
-	wait = im_md_write_intent_locked(mc, pb->first, pb->last);
-	if (wait) {
-		im_md_wait_locked(mc, bio);
-	} else {
-		defer = node->copying;
-		if (defer)
-			bio_list_add(&node->deferred, bio);
-	}
-	spin_unlock_irqrestore(&mc->lock, flags);
-
-	if (spare)
-		mempool_free(spare, &mc->region_pool);
-	if (!defer && !wait)
-		im_issue_write(mc, bio);
-	return DM_MAPIO_SUBMITTED;
-}
-
-/*
- * dm core sends a PREFLUSH as num_flush_bios (2) empty bios: number 0 is
- * the source's, number 1 the destination's (as dm-stripe routes them).
- */
-static int im_map_flush(struct incmirror *mc, struct bio *bio)
-{
-	if (dm_bio_get_target_bio_nr(bio) == 0) {
-		bio_set_dev(bio, mc->source->bdev);
-		return DM_MAPIO_REMAPPED;
-	}
-	if (READ_ONCE(mc->degraded)) {
-		/* The destination is not written any more. */
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	bio_set_dev(bio, mc->dest->bdev);
-	return DM_MAPIO_REMAPPED;
-}
-
 static int incmirror_map(struct dm_target *ti, struct bio *bio)
 {
 	struct incmirror *mc = ti->private;
@@ -412,84 +115,11 @@ static int incmirror_map(struct dm_target *ti, struct bio *bio)
 	return im_map_write(mc, bio, pb);
 }
 
-static void im_flush_failed(struct incmirror *mc, bool dest)
-{
-	unsigned long flags;
-	bool kick;
-
-	DMERR_LIMIT("%s: %s flush failed, marking all regions dirty",
-		    dm_device_name(dm_table_get_md(mc->ti->table)),
-		    dest ? "destination" : "source");
-
-	/*
-	 * Which earlier completed writes that leg really holds is unknown
-	 * now, so the legs may differ anywhere: copy every region again.
-	 */
-	spin_lock_irqsave(&mc->lock, flags);
-	if (dest)
-		im_dest_error_locked(mc);
-	im_mark_dirty_locked(mc, 0, mc->nr_regions - 1);
-	kick = im_copier_may_run_locked(mc);
-	spin_unlock_irqrestore(&mc->lock, flags);
-
-	if (kick)
-		im_copier_kick(mc);
-}
-
 static int incmirror_end_io(struct dm_target *ti, struct bio *bio,
 			    blk_status_t *error)
 {
-	struct incmirror *mc = ti->private;
-	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	struct im_region *to_free = NULL;
-	unsigned long flags;
-	bool kick;
-
-	if (pb->flags & IM_BIO_FLUSH) {
-		if (!*error)
-			return DM_ENDIO_DONE;
-		/*
-		 * A failed destination flush must not fail the caller; a
-		 * failed source flush is returned.
-		 */
-		if (dm_bio_get_target_bio_nr(bio) == 1) {
-			im_flush_failed(mc, true);
-			*error = BLK_STS_OK;
-		} else {
-			im_flush_failed(mc, false);
-		}
-		return DM_ENDIO_DONE;
-	}
-
-	if (!pb->node && !pb->flags)
-		return DM_ENDIO_DONE;
-
-	if (pb->flags & IM_BIO_DEST_FAILED)
-		DMERR_LIMIT("%s: destination write failed, region %llu dirty",
-			    dm_device_name(dm_table_get_md(ti->table)),
-			    pb->first);
-
-	spin_lock_irqsave(&mc->lock, flags);
-	/* Mark dirty before dropping the entry: no copy can start between. */
-	if (pb->flags & IM_BIO_DEST_FAILED)
-		im_dest_error_locked(mc);
-	if (pb->flags & (IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY))
-		im_mark_dirty_locked(mc, pb->first, pb->last);
-	if (pb->node) {
-		pb->node->writes--;
-		im_region_put_locked(mc, pb->node, &to_free);
-	}
-	/* A copy may have skipped this region while the write was running. */
-	kick = im_copier_may_run_locked(mc) &&
-		((pb->flags & (IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY)) ||
-		 (to_free && region_map_test(mc->map, pb->first)));
-	spin_unlock_irqrestore(&mc->lock, flags);
-
-	if (to_free)
-		mempool_free(to_free, &mc->region_pool);
-	if (kick)
-		im_copier_kick(mc);
-	return DM_ENDIO_DONE;
+	/* Reads carry no flags and hold no entry: they return at once. */
+	return im_write_end_io(ti->private, bio, error);
 }
 
 /*---------------------------------------------------------------------------
@@ -590,7 +220,9 @@ static void im_destroy(struct incmirror *mc)
 		im_copier_exit(mc);
 		destroy_workqueue(mc->wq);
 	}
-	mempool_exit(&mc->region_pool);
+	if (mc->write_ready)
+		im_write_exit(mc);
+	im_regions_exit(mc);
 	if (mc->io_client)
 		dm_io_client_destroy(mc->io_client);
 	if (mc->map)
@@ -631,7 +263,6 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	spin_lock_init(&mc->lock);
 	mutex_init(&mc->msg_mutex);
 	INIT_LIST_HEAD(&mc->instances);
-	hash_init(mc->active);
 	bio_list_init(&mc->ready);
 	INIT_WORK(&mc->event_work, im_event_work);
 	/* The copier starts on the first resume. */
@@ -731,12 +362,18 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	r = mempool_init_kmalloc_pool(&mc->region_pool, IM_MIN_ACTIVE_REGIONS,
-				      sizeof(struct im_region));
+	r = im_regions_init(mc);
 	if (r) {
 		ti->error = "Cannot allocate active region pool";
 		goto bad;
 	}
+
+	r = im_write_init(mc);
+	if (r) {
+		ti->error = "Cannot allocate write clone pools";
+		goto bad;
+	}
+	mc->write_ready = true;
 
 	mc->wq = alloc_workqueue("dm-incmirror", WQ_MEM_RECLAIM, 0);
 	if (!mc->wq) {

@@ -12,29 +12,10 @@
  *   dm_table_event()); such work is done after unlocking or deferred to the
  *   target's workqueue.
  *
- * - Overlapping writes in flight together may reach the two legs in
- *   different orders, leaving the legs different although both writes
- *   succeeded. A write that overlaps the span of the writes already in
- *   flight in its region therefore marks the region dirty when it
- *   completes; the copy that follows can only start once the region has no
- *   writes left, so it makes the destination equal the source again.
- *
- * - Per-region exclusion between foreground writes and the copier uses an
- *   entry in the active region hash, which exists only while the region has
- *   writes in flight (im_region.writes), a copy in flight (im_region.copying)
- *   or both. A write to a region being copied is parked on the entry and
- *   issued when the copy ends; a copy never starts on a region that has an
- *   entry. Regions without I/O cost nothing beyond their bit in the map.
- *
- * - Dirty bit ordering: a region's bit stays set while it is being copied
- *   and is cleared when the copy *completes* successfully, unless the region
- *   was marked dirty again while the copy ran (im_copy_job.redirtied, set by
- *   im_mark_dirty_locked()). Anything that can leave the destination
- *   different from the source (failed destination or source write, discard,
- *   degraded write, set_dirty, ...) marks the region when the I/O
- *   *completes*. So a copy that could have read old source data always
- *   leaves the bit set behind it, and the map read at any moment (get_dirty)
- *   covers every region that is not in sync yet.
+ * - The per-region rules (write/copy exclusion, overlapping writes, when a
+ *   dirty bit is set and cleared) are written once, in
+ *   dm-incmirror-region.c, which is the only code that changes the active
+ *   region hash.
  *
  * - msg_mutex serialises messages with the map set-up of the first resume
  *   (hand-over from the replaced instance, or loading the metadata): a
@@ -58,6 +39,7 @@
 #include "dm-incmirror-copier.h"
 #include "dm-incmirror-metadata.h"
 #include "dm-incmirror-region-map.h"
+#include "dm-incmirror-region.h"
 
 #define DM_MSG_PREFIX "incmirror"
 
@@ -86,18 +68,6 @@ enum im_state {
 	IM_STATE_DEGRADED,
 };
 
-/* An entry of the active region hash (see the locking rules above). */
-struct im_region {
-	struct hlist_node hash;
-	u64 region;
-	unsigned int writes;		/* writes holding the entry */
-	bool copying;
-	struct bio_list deferred;	/* writes waiting for the copy */
-	/* Sectors spanned by the writes since the entry has writes. */
-	sector_t wstart;
-	sector_t wend;
-};
-
 /* Per-bio data. */
 enum {
 	IM_BIO_MARK_DIRTY	= 1 << 0,	/* mark regions dirty when done */
@@ -110,6 +80,9 @@ struct im_bio {
 	u64 first;			/* regions covered by the bio */
 	u64 last;
 	unsigned int flags;
+	atomic_t legs;			/* clones still in flight */
+	blk_status_t source_status;
+	blk_status_t dest_status;
 };
 
 struct incmirror {
@@ -129,7 +102,10 @@ struct incmirror {
 	unsigned int copy_depth;
 	unsigned int error_threshold;
 
-	struct dm_io_client *io_client;
+	struct dm_io_client *io_client;	/* metadata I/O */
+	struct bio_set bs_source;	/* write clones, per leg */
+	struct bio_set bs_dest;
+	bool write_ready;		/* the biosets are set up */
 	mempool_t region_pool;
 	struct workqueue_struct *wq;
 	struct work_struct event_work;
@@ -141,6 +117,7 @@ struct incmirror {
 	/* protected by lock */
 	struct region_map *map;
 	DECLARE_HASHTABLE(active, IM_HASH_BITS);
+	struct list_head copying;	/* entries being copied */
 	enum im_run run;
 	bool degraded;
 	bool suspending;		/* no new copies: suspending/suspended */
@@ -166,14 +143,18 @@ static inline sector_t im_region_len(struct incmirror *mc, u64 region)
 }
 
 /* dm-incmirror-target.c */
-struct im_region *im_region_find_locked(struct incmirror *mc, u64 region);
-void im_region_put_locked(struct incmirror *mc, struct im_region *node,
-			  struct im_region **to_free);
-void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last);
 void im_dest_error_locked(struct incmirror *mc);
 bool im_copier_may_run_locked(struct incmirror *mc);
 void im_check_synced_locked(struct incmirror *mc);
 enum im_state im_state_locked(struct incmirror *mc);
+
+/* dm-incmirror-write.c */
+int im_write_init(struct incmirror *mc);
+void im_write_exit(struct incmirror *mc);
+int im_map_write(struct incmirror *mc, struct bio *bio, struct im_bio *pb);
+int im_map_flush(struct incmirror *mc, struct bio *bio);
+int im_write_end_io(struct incmirror *mc, struct bio *bio,
+		    blk_status_t *error);
 void im_issue_write(struct incmirror *mc, struct bio *bio);
 void im_release_writes(struct incmirror *mc, struct bio_list *bios);
 

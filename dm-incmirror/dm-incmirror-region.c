@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-incmirror: the region state machine.
+ *
+ * A region is clean (the destination holds the source's data) or dirty
+ * (its bit is set in the region map: the copier still has to copy it). A
+ * region with I/O in flight also has an entry in the active region hash,
+ * which says what runs on it: writes (im_region.writes), a copy
+ * (im_region.copying), or both. Regions without I/O cost nothing beyond
+ * their bit. Everything here is called with incmirror.lock held (see
+ * dm-incmirror.h), and nothing here sleeps or submits I/O.
+ *
+ * The rules:
+ *
+ * 1. Exclusion. A copy starts only on a dirty region that has no entry,
+ *    i.e. no write in flight (im_region_claimable_locked()). A write to a
+ *    region being copied is parked on the entry and issued when the copy
+ *    ends (im_region_copy_end_locked() hands it to incmirror.ready). A
+ *    write to a region with no copy in flight waits for nothing.
+ *
+ * 2. Overlap. Overlapping writes in flight together may reach the two legs
+ *    in different orders, leaving the legs different although both writes
+ *    succeeded. A write that overlaps the span of the writes already in
+ *    flight in its region therefore marks the region dirty when it
+ *    completes; the copy that follows can only start once the region has
+ *    no writes left, so it makes the destination equal the source again.
+ *
+ * 3. Dirty bit ordering. A region's bit stays set while it is being copied
+ *    and is cleared when the copy *completes* successfully, unless the
+ *    region was marked dirty again while the copy ran (im_region.redirtied,
+ *    set by im_mark_dirty_locked()). Anything that can leave the
+ *    destination different from the source (failed destination or source
+ *    write, discard, degraded write, set_dirty, ...) marks the region when
+ *    the I/O *completes*. So a copy that could have read old source data
+ *    always leaves the bit set behind it, and the map read at any moment
+ *    (get_dirty) covers every region that is not in sync yet.
+ *
+ * 4. Writes spanning regions, discards and writes the destination does not
+ *    take hold no entry: they go to both legs without exclusion and mark
+ *    their regions dirty on completion, which by rule 3 makes any
+ *    overlapping copy repeat.
+ *
+ * 5. Metadata (dm-incmirror-metadata.h): with a metadata device a write is
+ *    admitted only once its regions' bits are durable; until then it waits
+ *    holding its entry, so no copy starts on the region meanwhile. A write
+ *    spanning regions marks them dirty already when it is admitted, so that
+ *    no clear pass drops their bits while it runs.
+ */
+#include <linux/mempool.h>
+
+#include "dm-incmirror.h"
+
+/* Active region entries kept in reserve so that writes always progress. */
+#define IM_MIN_ACTIVE_REGIONS	64
+
+int im_regions_init(struct incmirror *mc)
+{
+	hash_init(mc->active);
+	INIT_LIST_HEAD(&mc->copying);
+	return mempool_init_kmalloc_pool(&mc->region_pool,
+					 IM_MIN_ACTIVE_REGIONS,
+					 sizeof(struct im_region));
+}
+
+void im_regions_exit(struct incmirror *mc)
+{
+	mempool_exit(&mc->region_pool);
+}
+
+struct im_region *im_region_alloc(struct incmirror *mc, gfp_t gfp)
+{
+	return mempool_alloc(&mc->region_pool, gfp);
+}
+
+void im_region_free(struct incmirror *mc, struct im_region *node)
+{
+	if (node)
+		mempool_free(node, &mc->region_pool);
+}
+
+struct im_region *im_region_find_locked(struct incmirror *mc, u64 region)
+{
+	struct im_region *node;
+
+	hash_for_each_possible(mc->active, node, hash, region)
+		if (node->region == region)
+			return node;
+	return NULL;
+}
+
+/* Rule 1: dirty and nothing in flight on it. */
+bool im_region_claimable_locked(struct incmirror *mc, u64 region)
+{
+	return region_map_test(mc->map, region) &&
+		!im_region_find_locked(mc, region);
+}
+
+static void im_region_add_locked(struct incmirror *mc, struct im_region *node,
+				 u64 region)
+{
+	node->region = region;
+	node->writes = 0;
+	node->copying = false;
+	node->redirtied = false;
+	bio_list_init(&node->deferred);
+	hash_add(mc->active, &node->hash, region);
+}
+
+/*
+ * Drop the entry from the hash once nothing holds it. The caller frees it
+ * with im_region_free() after unlocking.
+ */
+static void im_region_put_locked(struct im_region *node,
+				 struct im_region **to_free)
+{
+	if (node->writes || node->copying)
+		return;
+	hash_del(&node->hash);
+	*to_free = node;
+}
+
+/* Rule 3: the map, copies in flight and the metadata image all see it. */
+void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
+{
+	struct im_region *node;
+	u64 newly;
+
+	if (first == last)
+		newly = region_map_mark_dirty(mc->map, first);
+	else
+		newly = region_map_mark_range_dirty(mc->map, first, last + 1);
+	if (newly)
+		mc->synced_reported = false;
+	/* At most copy_depth jobs' regions are on the list. */
+	list_for_each_entry(node, &mc->copying, copy_list)
+		if (node->region >= first && node->region <= last)
+			node->redirtied = true;
+	im_md_mark_dirty_locked(mc, first, last);
+}
+
+/* Rule 2. */
+static void im_note_overlap_locked(struct im_region *node, struct bio *bio,
+				   struct im_bio *pb)
+{
+	sector_t start = bio->bi_iter.bi_sector;
+	sector_t end = bio_end_sector(bio);
+
+	if (!node->writes) {
+		node->wstart = start;
+		node->wend = end;
+		return;
+	}
+	if (start < node->wend && end > node->wstart)
+		pb->flags |= IM_BIO_MARK_DIRTY;
+	node->wstart = min(node->wstart, start);
+	node->wend = max(node->wend, end);
+}
+
+/*
+ * A write within region pb->first takes (or creates, from *spare, which is
+ * then set to NULL) the region's entry. Rules 1, 2 and 5.
+ */
+enum im_admit im_region_write_begin_locked(struct incmirror *mc,
+					   struct bio *bio, struct im_bio *pb,
+					   struct im_region **spare)
+{
+	struct im_region *node;
+
+	node = im_region_find_locked(mc, pb->first);
+	if (!node) {
+		node = *spare;
+		*spare = NULL;
+		im_region_add_locked(mc, node, pb->first);
+	}
+	im_note_overlap_locked(node, bio, pb);
+	node->writes++;
+	pb->node = node;
+
+	if (im_md_write_intent_locked(mc, pb->first, pb->last)) {
+		im_md_wait_locked(mc, bio);
+		return IM_ADMIT_WAIT_MD;
+	}
+	if (node->copying) {
+		bio_list_add(&node->deferred, bio);
+		return IM_ADMIT_DEFERRED;
+	}
+	return IM_ADMIT_ISSUE;
+}
+
+/* Rules 4 and 5. */
+enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
+						    struct bio *bio,
+						    struct im_bio *pb)
+{
+	pb->flags |= IM_BIO_MARK_DIRTY;
+	if (!mc->md)
+		return IM_ADMIT_ISSUE;
+	im_mark_dirty_locked(mc, pb->first, pb->last);
+	if (!im_md_write_intent_locked(mc, pb->first, pb->last))
+		return IM_ADMIT_ISSUE;
+	im_md_wait_locked(mc, bio);
+	return IM_ADMIT_WAIT_MD;
+}
+
+/*
+ * A write whose metadata bits became durable goes on. Returns true if it
+ * is parked instead: it arrived while its region was being copied (rule 1
+ * keeps new copies away from the entry it holds, not one already running)
+ * and that copy still runs.
+ */
+bool im_region_write_release_locked(struct incmirror *mc, struct bio *bio,
+				    struct im_bio *pb)
+{
+	if (!pb->node || !pb->node->copying)
+		return false;
+	bio_list_add(&pb->node->deferred, bio);
+	return true;
+}
+
+/*
+ * A write completed (pb->flags says how). Marks before dropping the entry,
+ * so that no copy can start in between (rule 3). Returns true if the
+ * copier may have work it skipped because of this write.
+ */
+bool im_region_write_end_locked(struct incmirror *mc, struct im_bio *pb,
+				struct im_region **to_free)
+{
+	bool marked = pb->flags & (IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY);
+
+	if (marked)
+		im_mark_dirty_locked(mc, pb->first, pb->last);
+	if (pb->node) {
+		pb->node->writes--;
+		im_region_put_locked(pb->node, to_free);
+	}
+	return marked || (*to_free && region_map_test(mc->map, pb->first));
+}
+
+/* The copier claimed @region (claimable, rule 1) with the entry @node. */
+void im_region_copy_begin_locked(struct incmirror *mc,
+				 struct im_region *node, u64 region)
+{
+	im_region_add_locked(mc, node, region);
+	node->copying = true;
+	list_add_tail(&node->copy_list, &mc->copying);
+	im_md_copy_claimed_locked(mc, region);
+}
+
+/*
+ * The copy of the entry's region ended; @copied if it succeeded. Rule 3
+ * decides the bit; parked writes go to incmirror.ready for the worker,
+ * still holding the entry.
+ */
+void im_region_copy_end_locked(struct incmirror *mc, struct im_region *node,
+			       bool copied, struct im_region **to_free)
+{
+	node->copying = false;
+	list_del(&node->copy_list);
+	if (copied && !node->redirtied)
+		region_map_mark_clean(mc->map, node->region);
+	bio_list_merge(&mc->ready, &node->deferred);
+	bio_list_init(&node->deferred);
+	im_region_put_locked(node, to_free);
+}
