@@ -3,8 +3,7 @@
  * dm-incmirror: background copier.
  *
  * A delayed work item on the target's workqueue claims dirty regions and
- * copies them source -> destination with dm-kcopyd, up to copy_depth jobs
- * at a time. A job is a run of adjacent dirty regions (at most
+ * copies them source -> destination, up to copy_depth jobs at a time. A job is a run of adjacent dirty regions (at most
  * IM_COPY_JOB_REGIONS regions and IM_COPY_JOB_SECTORS, or one region), so
  * small regions still make large I/O. Which regions may be claimed, and
  * what the end of a copy does to their bits and to the writes parked on
@@ -22,7 +21,7 @@
  * - After a failed copy no copy starts for one second, so an unreadable
  *   source region or a sick destination is not hammered.
  */
-#include <linux/dm-kcopyd.h>
+#include <linux/blkdev.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -100,6 +99,21 @@ static unsigned long im_rate_delay_locked(struct incmirror *mc)
 				      rate), 1, HZ);
 }
 
+/*
+ * Other background readers of the legs (verify) pace themselves with the
+ * copier's bucket: returns the delay before @sectors may be read, or 0 and
+ * takes them.
+ */
+unsigned long im_copier_take_tokens_locked(struct incmirror *mc,
+					   sector_t sectors)
+{
+	unsigned long delay = im_rate_delay_locked(mc);
+
+	if (!delay && mc->max_copy_rate)
+		mc->copier.tokens -= sectors;
+	return delay;
+}
+
 /* Active entries allocated before taking the lock, for one job. */
 struct im_spares {
 	struct im_region *node[IM_COPY_JOB_REGIONS];
@@ -108,12 +122,40 @@ struct im_spares {
 
 static bool im_in_split_locked(struct im_copier *cp, u64 r)
 {
-	return r >= cp->split_first && r < cp->split_end;
+	unsigned int i;
+
+	for (i = 0; i < IM_SPLIT_WINDOWS; i++)
+		if (r >= cp->split[i].first && r < cp->split[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * Remember the regions of a failed job. A window that touches an existing
+ * one is merged into it, so neighbouring failed jobs never push each other
+ * out; otherwise the oldest window makes room.
+ */
+static void im_split_add_locked(struct im_copier *cp, u64 first, u64 end)
+{
+	struct im_split *w;
+	unsigned int i;
+
+	for (i = 0; i < IM_SPLIT_WINDOWS; i++) {
+		w = &cp->split[i];
+		if (w->first < w->end && first <= w->end && end >= w->first) {
+			w->first = min(w->first, first);
+			w->end = max(w->end, end);
+			return;
+		}
+	}
+	w = &cp->split[cp->split_next++ % IM_SPLIT_WINDOWS];
+	w->first = first;
+	w->end = end;
 }
 
 /*
  * How many adjacent, claimable dirty regions from @r one job takes. The
- * regions of the last job that failed are copied one by one, so that one
+ * regions of jobs that failed are copied one by one, so that one
  * unreadable region does not keep its readable neighbours from being
  * copied.
  */
@@ -210,35 +252,38 @@ static enum im_claim im_claim_locked(struct incmirror *mc,
 	return IM_CLAIM_STARTED;
 }
 
-/* kcopyd completion: process context (kcopyd's workqueue). */
-static void im_copy_done(int read_err, unsigned long write_err, void *context)
+/*
+ * The end of a job, from a bio completion (any context, hence irqsave) or
+ * from the chunk worker. Everything, the wake-up of a presuspend waiting
+ * for the copier to drain included, is done before dropping the lock: once
+ * the lock is dropped, dtr may free the job.
+ */
+static void im_copy_done(struct im_copy_job *job)
 {
-	struct im_copy_job *job = context;
 	struct incmirror *mc = job->mc;
 	struct im_copier *cp = &mc->copier;
-	struct im_region *to_free[IM_COPY_JOB_REGIONS];
-	unsigned int i, nr_free = 0;
-	bool failed = read_err || write_err;
-	bool idle;
+	bool failed = job->read_err || job->write_err;
+	struct im_region *to_free;
+	unsigned long flags;
+	unsigned int i;
 
 	if (failed)
 		DMERR_LIMIT("%s: copying regions %llu-%llu failed (%s)",
 			    dm_device_name(dm_table_get_md(mc->ti->table)),
 			    job->region, job->region + job->nr - 1,
-			    read_err ? "source read" : "destination write");
+			    job->read_err ? "source read" : "destination write");
 
-	spin_lock_irq(&mc->lock);
+	spin_lock_irqsave(&mc->lock, flags);
 	cp->jobs_in_flight--;
 	cp->in_flight -= job->nr;
 	if (failed) {
 		/* The bits are still set: the regions are copied again later. */
 		cp->copy_errors++;
 		cp->backoff_until = jiffies + IM_ERROR_BACKOFF;
-		if (job->nr > 1) {
-			cp->split_first = job->region;
-			cp->split_end = job->region + job->nr;
-		}
-		if (write_err)
+		if (job->nr > 1)
+			im_split_add_locked(cp, job->region,
+					    job->region + job->nr);
+		if (job->write_err)
 			im_dest_error_locked(mc);
 	} else {
 		cp->copied_sectors += job->len;
@@ -247,40 +292,105 @@ static void im_copy_done(int read_err, unsigned long write_err, void *context)
 	}
 	for (i = 0; i < job->nr; i++) {
 		/* Parked writes still hold the entry; the worker issues them. */
-		to_free[nr_free] = NULL;
-		im_region_copy_end_locked(mc, job->nodes[i], !failed,
-					  &to_free[nr_free]);
-		if (to_free[nr_free])
-			nr_free++;
+		to_free = NULL;
+		im_region_copy_end_locked(mc, job->nodes[i], !failed, &to_free);
+		im_region_free(mc, to_free);
 		job->nodes[i] = NULL;
 	}
+	/* Nothing left to copy: the failed ranges are history. */
+	if (!failed && !region_map_count_dirty(mc->map)) {
+		memset(cp->split, 0, sizeof(cp->split));
+		cp->split_next = 0;
+	}
 	list_add(&job->list, &cp->free_jobs);
-	idle = !cp->in_flight;
 	im_check_synced_locked(mc);
-	spin_unlock_irq(&mc->lock);
-
-	for (i = 0; i < nr_free; i++)
-		im_region_free(mc, to_free[i]);
 	im_copier_kick(mc);
-	/*
-	 * Last: presuspend may return once it sees the copier idle. dtr still
-	 * waits for this callback to return (dm_kcopyd_client_destroy()).
-	 */
-	if (idle)
+	if (!cp->in_flight)
 		wake_up(&cp->drain_wq);
+	spin_unlock_irqrestore(&mc->lock, flags);
 }
 
+/* Sets job->bio up for the current chunk, reading or writing @bdev. */
+static void im_copy_bio(struct im_copy_job *job, struct block_device *bdev,
+			enum req_op op, bio_end_io_t *end_io)
+{
+	struct incmirror *mc = job->mc;
+	unsigned int bytes = job->chunk << SECTOR_SHIFT;
+	unsigned int i, n;
+
+	bio_init(&job->bio, bdev, job->bvecs, IM_COPY_CHUNK_PAGES, op);
+	job->bio.bi_iter.bi_sector = im_region_start(mc, job->region) +
+		job->done;
+	job->bio.bi_end_io = end_io;
+	job->bio.bi_private = job;
+	for (i = 0; bytes; i++) {
+		n = min_t(unsigned int, bytes, PAGE_SIZE);
+		__bio_add_page(&job->bio, job->pages[i], n, 0);
+		bytes -= n;
+	}
+}
+
+static void im_copy_write_end_io(struct bio *bio)
+{
+	struct im_copy_job *job = bio->bi_private;
+
+	job->write_err = bio->bi_status;
+	bio_uninit(bio);
+	job->done += job->chunk;
+	if (job->write_err || job->done >= job->len) {
+		im_copy_done(job);
+		return;
+	}
+	/* The next chunk is read from process context. */
+	job->phase = IM_COPY_READ;
+	queue_work(job->mc->wq, &job->work);
+}
+
+static void im_copy_read_end_io(struct bio *bio)
+{
+	struct im_copy_job *job = bio->bi_private;
+
+	job->read_err = bio->bi_status;
+	bio_uninit(bio);
+	if (job->read_err) {
+		im_copy_done(job);
+		return;
+	}
+	/* Completions may run in interrupt context: write from the worker. */
+	job->phase = IM_COPY_WRITE;
+	queue_work(job->mc->wq, &job->work);
+}
+
+/*
+ * One step of a job: read the next chunk from the source, or write the
+ * chunk just read to the destination. Nothing may touch the job after
+ * submit_bio(): its completion may already have ended the job.
+ */
+static void im_copy_step(struct work_struct *ws)
+{
+	struct im_copy_job *job = container_of(ws, struct im_copy_job, work);
+	struct incmirror *mc = job->mc;
+
+	if (job->phase == IM_COPY_READ) {
+		job->chunk = min_t(sector_t, job->len - job->done,
+				   IM_COPY_JOB_SECTORS);
+		im_copy_bio(job, mc->source->bdev, REQ_OP_READ,
+			    im_copy_read_end_io);
+	} else {
+		im_copy_bio(job, mc->dest->bdev, REQ_OP_WRITE,
+			    im_copy_write_end_io);
+	}
+	submit_bio(&job->bio);
+}
+
+/* From the copier worker: process context, so the first read goes now. */
 static void im_copy_start(struct incmirror *mc, struct im_copy_job *job)
 {
-	struct dm_io_region from, to;
-
-	from.bdev = mc->source->bdev;
-	from.sector = im_region_start(mc, job->region);
-	from.count = job->len;
-	to = from;
-	to.bdev = mc->dest->bdev;
-
-	dm_kcopyd_copy(mc->copier.kc, &from, 1, &to, 0, im_copy_done, job);
+	job->done = 0;
+	job->read_err = BLK_STS_OK;
+	job->write_err = BLK_STS_OK;
+	job->phase = IM_COPY_READ;
+	im_copy_step(&job->work);
 }
 
 static void im_copier_work(struct work_struct *ws)
@@ -365,46 +475,63 @@ void im_copier_stop(struct incmirror *mc)
 	cancel_delayed_work_sync(&mc->copier.work);
 }
 
+static void im_copier_free_jobs(struct im_copier *cp, unsigned int nr)
+{
+	unsigned int i, p;
+
+	for (i = 0; i < nr; i++)
+		for (p = 0; p < IM_COPY_CHUNK_PAGES; p++)
+			if (cp->jobs[i].pages[p])
+				__free_page(cp->jobs[i].pages[p]);
+	kvfree(cp->jobs);
+	cp->jobs = NULL;
+}
+
+/*
+ * Each job owns a chunk of IM_COPY_JOB_SECTORS of pages for its whole life:
+ * a copy allocates nothing.
+ */
 int im_copier_init(struct incmirror *mc)
 {
 	struct im_copier *cp = &mc->copier;
-	struct dm_kcopyd_client *kc;
-	unsigned int i;
+	struct im_copy_job *job;
+	unsigned int i, p;
 
-	cp->jobs = kcalloc(mc->copy_depth, sizeof(*cp->jobs), GFP_KERNEL);
+	cp->jobs = kvcalloc(mc->copy_depth, sizeof(*cp->jobs), GFP_KERNEL);
 	if (!cp->jobs)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&cp->free_jobs);
 	for (i = 0; i < mc->copy_depth; i++) {
-		cp->jobs[i].mc = mc;
-		list_add_tail(&cp->jobs[i].list, &cp->free_jobs);
+		job = &cp->jobs[i];
+		job->mc = mc;
+		INIT_WORK(&job->work, im_copy_step);
+		for (p = 0; p < IM_COPY_CHUNK_PAGES; p++) {
+			job->pages[p] = alloc_page(GFP_KERNEL);
+			if (!job->pages[p]) {
+				im_copier_free_jobs(cp, i + 1);
+				return -ENOMEM;
+			}
+		}
+		list_add_tail(&job->list, &cp->free_jobs);
 	}
 	INIT_DELAYED_WORK(&cp->work, im_copier_work);
 	init_waitqueue_head(&cp->drain_wq);
 	cp->tokens_stamp = ktime_get_ns();
 	cp->win_start = jiffies;
 	cp->backoff_until = jiffies;
-
-	/* No kcopyd throttle: max_copy_rate does the pacing. */
-	kc = dm_kcopyd_client_create(NULL);
-	if (IS_ERR(kc)) {
-		kfree(cp->jobs);
-		cp->jobs = NULL;
-		return PTR_ERR(kc);
-	}
-	cp->kc = kc;
 	return 0;
 }
 
-/* After a suspend (or before any resume): no copy can be started. */
+/*
+ * After a suspend (or before any resume): no copy is in flight, and none
+ * can be started.
+ */
 void im_copier_exit(struct incmirror *mc)
 {
 	struct im_copier *cp = &mc->copier;
 
-	if (!cp->kc)
+	if (!cp->jobs)
 		return;
-	/* Waits for completion callbacks, which kick the work: cancel after. */
-	dm_kcopyd_client_destroy(cp->kc);
 	cancel_delayed_work_sync(&cp->work);
-	kfree(cp->jobs);
+	im_copier_free_jobs(cp, mc->copy_depth);
 }

@@ -5,6 +5,7 @@
 #ifndef DM_INCMIRROR_COPIER_H
 #define DM_INCMIRROR_COPIER_H
 
+#include <linux/bio.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -12,7 +13,6 @@
 
 struct incmirror;
 struct im_region;
-struct dm_kcopyd_client;
 
 #define IM_COPY_DEPTH_MAX 64
 /*
@@ -22,6 +22,19 @@ struct dm_kcopyd_client;
  */
 #define IM_COPY_JOB_REGIONS	16
 #define IM_COPY_JOB_SECTORS	2048	/* 1 MiB */
+/* Pages of a job's buffer: one chunk of a job is copied at a time. */
+#define IM_COPY_CHUNK_PAGES	(IM_COPY_JOB_SECTORS / (PAGE_SIZE >> 9))
+
+/*
+ * Failed multi-region jobs remembered at once: enough for every job of the
+ * default copy_depth failing together, and more than one failing range.
+ */
+#define IM_SPLIT_WINDOWS	16
+
+enum im_copy_phase {
+	IM_COPY_READ,		/* next: read a chunk from the source */
+	IM_COPY_WRITE,		/* next: write it to the destination */
+};
 
 struct im_copy_job {
 	struct list_head list;		/* on im_copier.free_jobs when idle */
@@ -31,6 +44,16 @@ struct im_copy_job {
 	u64 region;			/* first region */
 	unsigned int nr;		/* regions */
 	sector_t len;
+	/* The copy itself: chunk after chunk of at most one buffer. */
+	sector_t done;			/* sectors of len copied */
+	sector_t chunk;			/* sectors of the chunk under way */
+	enum im_copy_phase phase;
+	blk_status_t read_err;
+	blk_status_t write_err;
+	struct work_struct work;	/* the next step, in process context */
+	struct bio bio;			/* the read, then the write */
+	struct bio_vec bvecs[IM_COPY_CHUNK_PAGES];
+	struct page *pages[IM_COPY_CHUNK_PAGES];
 };
 
 /*
@@ -38,7 +61,6 @@ struct im_copy_job {
  * that lock held; the rest are set up in ctr and read-only afterwards.
  */
 struct im_copier {
-	struct dm_kcopyd_client *kc;
 	struct delayed_work work;
 	wait_queue_head_t drain_wq;	/* woken when in_flight drops to 0 */
 	struct im_copy_job *jobs;
@@ -48,8 +70,12 @@ struct im_copier {
 	unsigned int jobs_in_flight;	/* at most copy_depth */
 	unsigned int in_flight;		/* regions being copied */
 	u64 cursor;			/* next region to look at */
-	u64 split_first;		/* regions of the last failed job, */
-	u64 split_end;			/* copied one by one from then on */
+	/* Regions of failed jobs, copied one by one from then on. */
+	struct im_split {
+		u64 first;
+		u64 end;
+	} split[IM_SPLIT_WINDOWS];
+	unsigned int split_next;	/* the window to replace next */
 	s64 tokens;			/* rate limiter, in sectors */
 	u64 tokens_stamp;		/* ktime (ns) of the last refill */
 	unsigned long backoff_until;	/* jiffies: pause after a copy error */
@@ -67,5 +93,7 @@ void im_copier_drain(struct incmirror *mc);
 void im_copier_stop(struct incmirror *mc);
 void im_copier_rate_changed_locked(struct incmirror *mc);
 unsigned int im_copier_rate_locked(struct incmirror *mc);
+unsigned long im_copier_take_tokens_locked(struct incmirror *mc,
+					   sector_t sectors);
 
 #endif /* DM_INCMIRROR_COPIER_H */
