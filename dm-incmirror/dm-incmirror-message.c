@@ -395,6 +395,49 @@ static int im_msg_max_copy_rate(struct incmirror *mc, unsigned int argc,
 	return 0;
 }
 
+/* verify [repair] [<first_region> <count>] */
+static int im_msg_verify(struct incmirror *mc, unsigned int argc, char **argv)
+{
+	bool repair = false;
+	u64 first = 0, count = mc->nr_regions;
+	unsigned int i = 1;
+	int r;
+
+	if (argc > 1 && !strcasecmp(argv[1], "repair")) {
+		repair = true;
+		i++;
+	}
+	if (argc - i == 2) {
+		if (im_parse_arg_u64(argv[i], &first) ||
+		    im_parse_arg_u64(argv[i + 1], &count) || !count ||
+		    first >= mc->nr_regions ||
+		    count > mc->nr_regions - first) {
+			im_warn(mc, "verify: invalid window '%.20s %.20s' (%llu regions)",
+				argv[i], argv[i + 1], mc->nr_regions);
+			return -EINVAL;
+		}
+	} else if (argc != i) {
+		im_warn(mc, "verify: expects [repair] [<first_region> <count>]");
+		return -EINVAL;
+	}
+
+	r = im_verify_start(mc, repair, first, count);
+	if (r == -EBUSY)
+		im_warn(mc, "verify: a verify is already running (verify_stop ends it)");
+	return r;
+}
+
+static int im_msg_verify_stop(struct incmirror *mc, unsigned int argc)
+{
+	if (argc != 1) {
+		im_warn(mc, "verify_stop: takes no argument");
+		return -EINVAL;
+	}
+	/* Stopping when nothing runs is not an error: the goal is reached. */
+	im_verify_stop(mc);
+	return 0;
+}
+
 static int im_dispatch(struct incmirror *mc, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
 {
@@ -417,6 +460,10 @@ static int im_dispatch(struct incmirror *mc, unsigned int argc, char **argv,
 		return im_msg_pause(mc, argc);
 	if (!strcasecmp(argv[0], "max_copy_rate"))
 		return im_msg_max_copy_rate(mc, argc, argv);
+	if (!strcasecmp(argv[0], "verify"))
+		return im_msg_verify(mc, argc, argv);
+	if (!strcasecmp(argv[0], "verify_stop"))
+		return im_msg_verify_stop(mc, argc);
 
 	im_warn(mc, "unrecognised message '%.40s'", argv[0]);
 	return -EINVAL;

@@ -40,7 +40,14 @@
  *    their regions dirty on completion, which by rule 3 makes any
  *    overlapping copy repeat.
  *
- * 5. Metadata (dm-incmirror-metadata.h): with a metadata device a write is
+ * 5. Verify (dm-incmirror-verify.c) compares only clean regions without
+ *    I/O in flight, holding an entry with `verifying` set while it reads
+ *    both legs: writes to the region are parked as behind a copy, so a
+ *    region is never reported as differing because a write was half done.
+ *    The verify never changes a bit except to mark a differing region
+ *    dirty (`verify repair`), which it does before releasing the entry.
+ *
+ * 6. Metadata (dm-incmirror-metadata.h): with a metadata device a write is
  *    admitted only once its regions' bits are durable; until then it waits
  *    holding its entry, so no copy starts on the region meanwhile. A write
  *    spanning regions marks them dirty already when it is admitted, so that
@@ -101,6 +108,7 @@ static void im_region_add_locked(struct incmirror *mc, struct im_region *node,
 	node->region = region;
 	node->writes = 0;
 	node->copying = false;
+	node->verifying = false;
 	node->redirtied = false;
 	bio_list_init(&node->deferred);
 	hash_add(mc->active, &node->hash, region);
@@ -113,7 +121,7 @@ static void im_region_add_locked(struct incmirror *mc, struct im_region *node,
 static void im_region_put_locked(struct im_region *node,
 				 struct im_region **to_free)
 {
-	if (node->writes || node->copying)
+	if (node->writes || node->copying || node->verifying)
 		return;
 	hash_del(&node->hash);
 	*to_free = node;
@@ -158,7 +166,7 @@ static void im_note_overlap_locked(struct im_region *node, struct bio *bio,
 
 /*
  * A write within region pb->first takes (or creates, from *spare, which is
- * then set to NULL) the region's entry. Rules 1, 2 and 5.
+ * then set to NULL) the region's entry. Rules 1, 2, 5 and 6.
  */
 enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 					   struct bio *bio, struct im_bio *pb,
@@ -180,14 +188,14 @@ enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 		im_md_wait_locked(mc, bio);
 		return IM_ADMIT_WAIT_MD;
 	}
-	if (node->copying) {
+	if (node->copying || node->verifying) {
 		bio_list_add(&node->deferred, bio);
 		return IM_ADMIT_DEFERRED;
 	}
 	return IM_ADMIT_ISSUE;
 }
 
-/* Rules 4 and 5. */
+/* Rules 4 and 6. */
 enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
 						    struct bio *bio,
 						    struct im_bio *pb)
@@ -204,14 +212,14 @@ enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
 
 /*
  * A write whose metadata bits became durable goes on. Returns true if it
- * is parked instead: it arrived while its region was being copied (rule 1
- * keeps new copies away from the entry it holds, not one already running)
- * and that copy still runs.
+ * is parked instead: it arrived while its region was being copied or
+ * verified (rule 1 keeps new copies away from the entry it holds, not one
+ * already running) and that still runs.
  */
 bool im_region_write_release_locked(struct incmirror *mc, struct bio *bio,
 				    struct im_bio *pb)
 {
-	if (!pb->node || !pb->node->copying)
+	if (!pb->node || !(pb->node->copying || pb->node->verifying))
 		return false;
 	bio_list_add(&pb->node->deferred, bio);
 	return true;
@@ -258,6 +266,32 @@ void im_region_copy_end_locked(struct incmirror *mc, struct im_region *node,
 	list_del(&node->copy_list);
 	if (copied && !node->redirtied)
 		region_map_mark_clean(mc->map, node->region);
+	bio_list_merge(&mc->ready, &node->deferred);
+	bio_list_init(&node->deferred);
+	im_region_put_locked(node, to_free);
+}
+
+/* Rule 5: clean and nothing in flight on it. */
+bool im_region_verifiable_locked(struct incmirror *mc, u64 region)
+{
+	return !region_map_test(mc->map, region) &&
+		!im_region_find_locked(mc, region);
+}
+
+void im_region_verify_begin_locked(struct incmirror *mc,
+				   struct im_region *node, u64 region)
+{
+	im_region_add_locked(mc, node, region);
+	node->verifying = true;
+}
+
+/* Parked writes go to incmirror.ready; the caller kicks the copier. */
+void im_region_verify_end_locked(struct incmirror *mc, struct im_region *node,
+				 bool mark_dirty, struct im_region **to_free)
+{
+	if (mark_dirty)
+		im_mark_dirty_locked(mc, node->region, node->region);
+	node->verifying = false;
 	bio_list_merge(&mc->ready, &node->deferred);
 	bio_list_init(&node->deferred);
 	im_region_put_locked(node, to_free);

@@ -26,6 +26,7 @@ struct im_region {
 	u64 region;
 	unsigned int writes;		/* writes holding the entry */
 	bool copying;
+	bool verifying;			/* being compared by verify */
 	bool redirtied;			/* marked dirty while being copied */
 	struct bio_list deferred;	/* writes waiting for the copy */
 	/* Sectors spanned by the writes since the entry has writes. */
@@ -66,6 +67,13 @@ void im_region_copy_begin_locked(struct incmirror *mc,
 				 struct im_region *node, u64 region);
 void im_region_copy_end_locked(struct incmirror *mc, struct im_region *node,
 			       bool copied, struct im_region **to_free);
+
+/* Verify side. */
+bool im_region_verifiable_locked(struct incmirror *mc, u64 region);
+void im_region_verify_begin_locked(struct incmirror *mc,
+				   struct im_region *node, u64 region);
+void im_region_verify_end_locked(struct incmirror *mc, struct im_region *node,
+				 bool mark_dirty, struct im_region **to_free);
 
 /* Every active entry, for the metadata's clear pass. */
 #define im_for_each_active_region(mc, bkt, node) \

@@ -76,6 +76,12 @@ static const char *const im_md_state_names[] = {
 	[IM_MD_FAILED] = "failed",
 };
 
+static const char *const im_verify_state_names[] = {
+	[IM_VERIFY_IDLE] = "idle",
+	[IM_VERIFY_RUNNING] = "running",
+	[IM_VERIFY_DONE] = "done",
+};
+
 static const char *const im_state_names[] = {
 	[IM_STATE_LOADING] = "loading",
 	[IM_STATE_COPYING] = "copying",
@@ -216,6 +222,7 @@ static void im_destroy(struct incmirror *mc)
 {
 	im_instance_unregister(mc);
 	if (mc->wq) {
+		im_verify_exit(mc);
 		im_md_destroy(mc);
 		im_copier_exit(mc);
 		destroy_workqueue(mc->wq);
@@ -265,6 +272,7 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_LIST_HEAD(&mc->instances);
 	bio_list_init(&mc->ready);
 	INIT_WORK(&mc->event_work, im_event_work);
+	im_verify_init(mc);
 	/* The copier starts on the first resume. */
 	mc->suspending = true;
 
@@ -439,6 +447,7 @@ static void incmirror_presuspend(struct dm_target *ti)
 	mc->suspending = true;
 	spin_unlock_irq(&mc->lock);
 
+	im_verify_suspend(mc);
 	im_copier_drain(mc);
 }
 
@@ -486,6 +495,7 @@ static void incmirror_resume(struct dm_target *ti)
 	spin_unlock_irq(&mc->lock);
 
 	im_copier_kick(mc);
+	im_verify_resume(mc);
 }
 
 /*---------------------------------------------------------------------------
@@ -497,7 +507,8 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 			     unsigned int maxlen)
 {
 	struct incmirror *mc = ti->private;
-	unsigned long long dirty, copied, dest_errors;
+	unsigned long long dirty, copied, dest_errors, verified, mismatches;
+	enum im_verify_state verify;
 	unsigned int in_flight, rate, max_rate, nfeat;
 	enum im_md_state md_state;
 	enum im_state state;
@@ -513,16 +524,20 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 	rate = im_copier_rate_locked(mc);
 	max_rate = mc->max_copy_rate;
 	md_state = im_md_state_locked(mc);
+	verify = mc->verify.state;
+	verified = mc->verify.verified;
+	mismatches = mc->verify.mismatches;
 	spin_unlock_irqrestore(&mc->lock, flags);
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u metadata=%s",
+		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u metadata=%s verify=%s %llu %llu",
 		       im_state_names[state],
 		       mc->nr_regions - dirty, mc->nr_regions,
 		       (unsigned long long)mc->region_sectors, dest_errors,
 		       copied, rate, max_rate, in_flight,
-		       im_md_state_names[md_state]);
+		       im_md_state_names[md_state], im_verify_state_names[verify],
+		       verified, mismatches);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -580,7 +595,7 @@ static int incmirror_iterate_devices(struct dm_target *ti,
 
 static struct target_type incmirror_target = {
 	.name = "incmirror",
-	.version = {1, 1, 0},
+	.version = {1, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = incmirror_ctr,
 	.dtr = incmirror_dtr,

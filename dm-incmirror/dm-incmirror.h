@@ -40,6 +40,7 @@
 #include "dm-incmirror-metadata.h"
 #include "dm-incmirror-region-map.h"
 #include "dm-incmirror-region.h"
+#include "dm-incmirror-verify.h"
 
 #define DM_MSG_PREFIX "incmirror"
 
@@ -128,6 +129,7 @@ struct incmirror {
 	unsigned long last_write;	/* jiffies of the last foreground write */
 	struct bio_list ready;		/* parked writes whose copy ended */
 	struct im_copier copier;
+	struct im_verify verify;
 };
 
 static inline sector_t im_region_start(struct incmirror *mc, u64 region)
