@@ -288,6 +288,8 @@ static void im_copy_done(struct im_copy_job *job)
 	} else {
 		cp->copied_sectors += job->len;
 		cp->win_sectors += job->len;
+		cp->zeroed_regions += job->nr -
+			hweight_long(job->nonzero & GENMASK(job->nr - 1, 0));
 		im_rate_roll_locked(cp);
 	}
 	for (i = 0; i < job->nr; i++) {
@@ -330,12 +332,9 @@ static void im_copy_bio(struct im_copy_job *job, struct block_device *bdev,
 	}
 }
 
-static void im_copy_write_end_io(struct bio *bio)
+/* The chunk has reached the destination (or failed to). */
+static void im_copy_chunk_written(struct im_copy_job *job)
 {
-	struct im_copy_job *job = bio->bi_private;
-
-	job->write_err = bio->bi_status;
-	bio_uninit(bio);
 	job->done += job->chunk;
 	if (job->write_err || job->done >= job->len) {
 		im_copy_done(job);
@@ -344,6 +343,136 @@ static void im_copy_write_end_io(struct bio *bio)
 	/* The next chunk is read from process context. */
 	job->phase = IM_COPY_READ;
 	queue_work(job->mc->wq, &job->work);
+}
+
+static void im_copy_write_end_io(struct bio *bio)
+{
+	struct im_copy_job *job = bio->bi_private;
+
+	job->write_err = bio->bi_status;
+	bio_uninit(bio);
+	im_copy_chunk_written(job);
+}
+
+/* One of the bios of a chunk written in runs (im_copy_write_runs()). */
+static void im_copy_run_end_io(struct bio *bio)
+{
+	struct im_copy_job *job = bio->bi_private;
+
+	if (bio->bi_status)
+		job->write_err = bio->bi_status;
+	bio_put(bio);
+	if (atomic_dec_and_test(&job->pending))
+		im_copy_chunk_written(job);
+}
+
+/* Whether bytes [from, to) of the job's buffer are all zero. */
+static bool im_buf_zero(struct im_copy_job *job, unsigned int from,
+			unsigned int to)
+{
+	unsigned int off, n;
+
+	while (from < to) {
+		off = offset_in_page(from);
+		n = min_t(unsigned int, to - from, PAGE_SIZE - off);
+		if (memchr_inv(page_address(job->pages[from >> PAGE_SHIFT]) + off,
+			       0, n))
+			return false;
+		from += n;
+	}
+	return true;
+}
+
+/* Bytes [from, to) of the chunk: as data, or as a write-zeroes. */
+static void im_copy_submit_run(struct im_copy_job *job, bool zero,
+			       unsigned int from, unsigned int to)
+{
+	struct incmirror *mc = job->mc;
+	struct block_device *dest = mc->dest->bdev;
+	struct bio *bio;
+	unsigned int b, n;
+
+	if (zero) {
+		bio = bio_alloc_bioset(dest, 0, REQ_OP_WRITE_ZEROES, GFP_NOIO,
+				       &mc->copier.bs);
+		bio->bi_iter.bi_size = to - from;
+	} else {
+		bio = bio_alloc_bioset(dest, DIV_ROUND_UP(to, PAGE_SIZE) -
+				       from / PAGE_SIZE, REQ_OP_WRITE, GFP_NOIO,
+				       &mc->copier.bs);
+		for (b = from; b < to; b += n) {
+			n = min_t(unsigned int, to - b,
+				  PAGE_SIZE - offset_in_page(b));
+			__bio_add_page(bio, job->pages[b >> PAGE_SHIFT], n,
+				       offset_in_page(b));
+		}
+	}
+	bio->bi_iter.bi_sector = im_region_start(mc, job->region) + job->done +
+		(from >> SECTOR_SHIFT);
+	bio->bi_end_io = im_copy_run_end_io;
+	bio->bi_private = job;
+	atomic_inc(&job->pending);
+	submit_bio(bio);
+}
+
+/*
+ * Write the chunk just read. Where the destination takes write-zeroes, the
+ * parts of regions that read as zeroes are sent as such (nothing on the
+ * wire, nothing allocated on thin storage); a chunk without any goes as one
+ * bio. A region part is the piece of one region inside the chunk, so the
+ * decision is made region by region. Nothing may touch the job after the
+ * last submit_bio() or the bias drop: the chunk may be complete.
+ */
+static void im_copy_write_chunk(struct im_copy_job *job)
+{
+	struct incmirror *mc = job->mc;
+	DECLARE_BITMAP(zero, IM_COPY_CHUNK_PAGES);
+	unsigned int bytes = job->chunk << SECTOR_SHIFT;
+	unsigned int pos, end, i, nseg = 0, run;
+	sector_t s, base = im_region_start(mc, job->region) + job->done;
+	bool any = false;
+
+	if (!bdev_write_zeroes_sectors(mc->dest->bdev)) {
+		job->nonzero = ~0UL;
+		goto as_one;
+	}
+
+	bitmap_zero(zero, IM_COPY_CHUNK_PAGES);
+	for (pos = 0; pos < bytes; pos = end, nseg++) {
+		s = base + (pos >> SECTOR_SHIFT);
+		end = min_t(unsigned int, bytes, pos +
+			    ((mc->region_sectors -
+			      (s & (mc->region_sectors - 1))) << SECTOR_SHIFT));
+		if (im_buf_zero(job, pos, end)) {
+			__set_bit(nseg, zero);
+			any = true;
+		} else {
+			job->nonzero |= BIT((s >> mc->region_shift) - job->region);
+		}
+	}
+	if (!any)
+		goto as_one;
+
+	/* The bias keeps the chunk open until every run is submitted. */
+	atomic_set(&job->pending, 1);
+	run = 0;
+	for (pos = 0, i = 0; pos < bytes; pos = end, i++) {
+		s = base + (pos >> SECTOR_SHIFT);
+		end = min_t(unsigned int, bytes, pos +
+			    ((mc->region_sectors -
+			      (s & (mc->region_sectors - 1))) << SECTOR_SHIFT));
+		if (end < bytes && test_bit(i + 1, zero) == test_bit(i, zero))
+			continue;
+		im_copy_submit_run(job, test_bit(i, zero), run, end);
+		run = end;
+	}
+	if (atomic_dec_and_test(&job->pending))
+		im_copy_chunk_written(job);
+	return;
+
+as_one:
+	im_copy_bio(job, mc->dest->bdev, REQ_OP_WRITE, im_copy_write_end_io);
+	submit_bio(&job->bio);
 }
 
 static void im_copy_read_end_io(struct bio *bio)
@@ -371,15 +500,12 @@ static void im_copy_step(struct work_struct *ws)
 	struct im_copy_job *job = container_of(ws, struct im_copy_job, work);
 	struct incmirror *mc = job->mc;
 
-	if (job->phase == IM_COPY_READ) {
-		job->chunk = min_t(sector_t, job->len - job->done,
-				   IM_COPY_JOB_SECTORS);
-		im_copy_bio(job, mc->source->bdev, REQ_OP_READ,
-			    im_copy_read_end_io);
-	} else {
-		im_copy_bio(job, mc->dest->bdev, REQ_OP_WRITE,
-			    im_copy_write_end_io);
+	if (job->phase == IM_COPY_WRITE) {
+		im_copy_write_chunk(job);
+		return;
 	}
+	job->chunk = min_t(sector_t, job->len - job->done, IM_COPY_JOB_SECTORS);
+	im_copy_bio(job, mc->source->bdev, REQ_OP_READ, im_copy_read_end_io);
 	submit_bio(&job->bio);
 }
 
@@ -387,6 +513,7 @@ static void im_copy_step(struct work_struct *ws)
 static void im_copy_start(struct incmirror *mc, struct im_copy_job *job)
 {
 	job->done = 0;
+	job->nonzero = 0;
 	job->read_err = BLK_STS_OK;
 	job->write_err = BLK_STS_OK;
 	job->phase = IM_COPY_READ;
@@ -485,6 +612,7 @@ static void im_copier_free_jobs(struct im_copier *cp, unsigned int nr)
 				__free_page(cp->jobs[i].pages[p]);
 	kvfree(cp->jobs);
 	cp->jobs = NULL;
+	bioset_exit(&cp->bs);
 }
 
 /*
@@ -500,6 +628,11 @@ int im_copier_init(struct incmirror *mc)
 	cp->jobs = kvcalloc(mc->copy_depth, sizeof(*cp->jobs), GFP_KERNEL);
 	if (!cp->jobs)
 		return -ENOMEM;
+	if (bioset_init(&cp->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS)) {
+		kvfree(cp->jobs);
+		cp->jobs = NULL;
+		return -ENOMEM;
+	}
 	INIT_LIST_HEAD(&cp->free_jobs);
 	for (i = 0; i < mc->copy_depth; i++) {
 		job = &cp->jobs[i];

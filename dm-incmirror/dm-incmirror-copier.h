@@ -50,6 +50,8 @@ struct im_copy_job {
 	enum im_copy_phase phase;
 	blk_status_t read_err;
 	blk_status_t write_err;
+	atomic_t pending;		/* bios of a chunk written in runs */
+	unsigned long nonzero;		/* bit i: region + i had data */
 	struct work_struct work;	/* the next step, in process context */
 	struct bio bio;			/* the read, then the write */
 	struct bio_vec bvecs[IM_COPY_CHUNK_PAGES];
@@ -62,6 +64,7 @@ struct im_copy_job {
  */
 struct im_copier {
 	struct delayed_work work;
+	struct bio_set bs;		/* bios of chunks written in runs */
 	wait_queue_head_t drain_wq;	/* woken when in_flight drops to 0 */
 	struct im_copy_job *jobs;
 
@@ -80,6 +83,7 @@ struct im_copier {
 	u64 tokens_stamp;		/* ktime (ns) of the last refill */
 	unsigned long backoff_until;	/* jiffies: pause after a copy error */
 	u64 copied_sectors;
+	u64 zeroed_regions;		/* copied as write-zeroes */
 	u64 copy_errors;
 	unsigned long win_start;	/* jiffies: start of the rate window */
 	u64 win_sectors;

@@ -152,7 +152,7 @@ bool im_handover_take(struct incmirror *mc)
 {
 	struct region_map *theirs = NULL, *mine;
 	struct incmirror *old;
-	u64 copied, dest_errors, dirty;
+	u64 copied, zeroed, dest_errors, dirty;
 	unsigned int errors;
 	enum im_run run;
 	bool degraded;
@@ -180,6 +180,7 @@ bool im_handover_take(struct incmirror *mc)
 	errors = old->errors_since_start;
 	dest_errors = old->dest_errors;
 	copied = old->copier.copied_sectors;
+	zeroed = old->copier.zeroed_regions;
 	spin_unlock_irq(&old->lock);
 
 	if (!theirs)
@@ -193,6 +194,7 @@ bool im_handover_take(struct incmirror *mc)
 	mc->errors_since_start = errors;
 	mc->dest_errors = dest_errors;
 	mc->copier.copied_sectors = copied;
+	mc->copier.zeroed_regions = zeroed;
 	mc->synced_reported = false;
 	dirty = region_map_count_dirty(mc->map);
 	spin_unlock_irq(&mc->lock);

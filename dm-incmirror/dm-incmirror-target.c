@@ -508,6 +508,7 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 {
 	struct incmirror *mc = ti->private;
 	unsigned long long dirty, copied, dest_errors, verified, mismatches;
+	unsigned long long zeroed;
 	enum im_verify_state verify;
 	unsigned int in_flight, rate, max_rate, nfeat;
 	enum im_md_state md_state;
@@ -527,17 +528,18 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 	verify = mc->verify.state;
 	verified = mc->verify.verified;
 	mismatches = mc->verify.mismatches;
+	zeroed = mc->copier.zeroed_regions;
 	spin_unlock_irqrestore(&mc->lock, flags);
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u metadata=%s verify=%s %llu %llu",
+		DMEMIT("%s %llu/%llu %llu %llu %llu %u %u %u metadata=%s verify=%s %llu %llu zeroed=%llu",
 		       im_state_names[state],
 		       mc->nr_regions - dirty, mc->nr_regions,
 		       (unsigned long long)mc->region_sectors, dest_errors,
 		       copied, rate, max_rate, in_flight,
 		       im_md_state_names[md_state], im_verify_state_names[verify],
-		       verified, mismatches);
+		       verified, mismatches, zeroed);
 		break;
 
 	case STATUSTYPE_TABLE:

@@ -81,9 +81,9 @@ parse_status() {
 	# shellcheck disable=SC2086
 	set -- $1
 	set +f
-	[ $# -eq 15 ] && [ "$3" = incmirror ] || return 1
+	[ $# -eq 16 ] && [ "$3" = incmirror ] || return 1
 	S_LEN=$2 S_STATE=$4 S_IN=${5%/*} S_TOTAL=${5#*/} S_RS=$6 S_RATE=${10} S_MD=${12#metadata=}
-	case "${13} ${14} ${15}" in "verify=idle 0 0") ;; *) return 1 ;; esac
+	case "${13} ${14} ${15} ${16}" in "verify=idle 0 0 zeroed="[0-9]*) ;; *) return 1 ;; esac
 	case $S_STATE in loading | copying | paused | synced | degraded) ;; *) return 1 ;; esac
 	case "$S_IN/$S_TOTAL/$S_RS/$S_LEN/$7/$8/$9/$S_RATE/${11}" in *[!0-9/]* | *//*) return 1 ;; esac
 	[ "$S_RS" -gt 0 ] && [ "$S_IN" -le "$S_TOTAL" ] &&
@@ -303,7 +303,7 @@ while IFS= read -r line <&3; do
 	get_map good "$N" || fail "get_dirty_hex on good refused after $what"
 	gm=$GM
 	st=$(dmsetup status good)
-	want="0 $GLEN incmirror loading $((N - dirty))/$N $GRS 0 0 0 $rate 0 metadata=ok verify=idle 0 0"
+	want="0 $GLEN incmirror loading $((N - dirty))/$N $GRS 0 0 0 $rate 0 metadata=ok verify=idle 0 0 zeroed=0"
 	if [ "$gm" != "$map" ] || [ "$st" != "$want" ]; then
 		[ "$gm" != "$map" ] && echo "map:      $gm" >&2 && echo "expected: $map" >&2
 		finding "message #$nm: after $what (accepted: $acc) status '$st', expected '$want'"

@@ -32,7 +32,7 @@ run dmsetup resume im
 # INFO: exactly 9 fields after the target name.
 st=$(dmsetup status im)
 set -- $st
-[ $# -eq 15 ] || fail "status has $# words: '$st'"
+[ $# -eq 16 ] || fail "status has $# words: '$st'"
 [ "$3" = incmirror ] || fail "target name '$3'"
 [ "$4" = loading ] || fail "state '$4'"
 [ "$5" = "$((SZ / 64))/$((SZ / 64))" ] || fail "in_sync/total '$5'"
@@ -44,6 +44,7 @@ set -- $st
 [ "${11}" = 0 ] || fail "copies_in_flight '${11}'"
 [ "${12}" = metadata=none ] || fail "metadata field '${12}'"
 [ "${13} ${14} ${15}" = "verify=idle 0 0" ] || fail "verify fields '${13} ${14} ${15}'"
+[ "${16}" = zeroed=0 ] || fail "zeroed field '${16}'"
 
 # max_copy_rate by message shows in status and in the table.
 run dmsetup message im 0 max_copy_rate 0
