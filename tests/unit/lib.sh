@@ -710,6 +710,19 @@ t_messages_roundtrip() {
 	"$CORE" apply 100000 <out >back.raw && cmp -s m.raw back.raw || die "1200-byte messages"
 }
 
+# -o naming a device (here a private null device) writes into it: renaming
+# a temporary file over it, as for a regular output, would replace the node
+# (it once replaced the host's /dev/null, breaking every later build).
+t_output_to_device_node() {
+	mknod nulldev c 1 3 2>/dev/null || skip "mknod not permitted"
+	printf '0 65536\n' >r.txt
+	"$B" convert -r 4K -O ranges -o nulldev r.txt || die "convert -o nulldev"
+	[ -c nulldev ] || die "the device node was replaced: $(ls -l nulldev)"
+	ls nulldev.tmp.* >/dev/null 2>&1 && die "a temporary file was left behind"
+	"$B" convert -r 4K -O ranges -o plain.out r.txt || die "convert -o plain.out"
+	[ -f plain.out ] && [ -s plain.out ] || die "regular output not written"
+}
+
 t_large_1tib() {
 	# 1 TiB at 64 KiB regions = 16 Mi regions, 1% random dirty
 	local n=16777216 t0 t1 rss
@@ -723,7 +736,7 @@ t_large_1tib() {
 	cmp -s big.raw back.raw || die "messages do not reproduce the 1 TiB map"
 	rss=
 	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f %M -o rss "$BREL" convert -r 64K -O messages -o /dev/null big.bm || die "time"
+		/usr/bin/time -f %M -o rss "$BREL" convert -r 64K -O messages -o - big.bm >/dev/null || die "time"
 		rss=$(cat rss)
 		[ "$rss" -lt 65536 ] || die "convert used $rss KiB"
 	fi

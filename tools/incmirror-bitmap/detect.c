@@ -18,6 +18,7 @@ static const char *const names[FMT_COUNT] = {
 	[FMT_RBD_DIFF] = "rbd-diff",
 	[FMT_RBD_EXPORT] = "rbd-export-diff",
 	[FMT_MD] = "md",
+	[FMT_DM_SNAPSHOT] = "dm-snapshot",
 	[FMT_RANGES] = "ranges",
 	[FMT_RAW] = "raw",
 	[FMT_CANONICAL] = "canonical",
@@ -63,6 +64,9 @@ enum fmt fmt_detect(const struct src *s)
 		return FMT_RBD_EXPORT;
 	if (n >= 4 && get_le32((const uint8_t *)buf) == 0x6d746962)
 		return FMT_MD;
+	/* before the md superblock at 4096: there a COW device has its first exception */
+	if (n >= 16 && get_le32((const uint8_t *)buf) == 0x70416e53)	/* "SnAp" */
+		return FMT_DM_SNAPSHOT;
 	if (n >= 4100 && get_le32((const uint8_t *)buf + 4096) == 0xa92b4efc)
 		return FMT_MD;
 	if (n >= 4 && get_le32((const uint8_t *)buf) == 0xa92b4efc)
@@ -96,8 +100,8 @@ enum fmt fmt_detect(const struct src *s)
 	if (p == end || isdigit((unsigned char)*p) || *p == '#')
 		return FMT_RANGES;
 	err_at(s->name, (uint64_t)(p - buf),
-	       "unknown format: expected a qcow2 image, md bitmap, rbd export-diff, canonical bitmap, "
-	       "XML, JSON or a range list (use --format)");
+	       "unknown format: expected a qcow2 image, md bitmap, dm-snapshot COW device, rbd export-diff, "
+	       "canonical bitmap, XML, JSON or a range list (use --format)");
 	return FMT_AUTO;
 }
 
@@ -123,6 +127,7 @@ int parse_input(struct pctx *ctx)
 	case FMT_RBD_DIFF: r = parse_rbd_diff(ctx); break;
 	case FMT_RBD_EXPORT: r = parse_rbd_export(ctx); break;
 	case FMT_MD: r = parse_md(ctx); break;
+	case FMT_DM_SNAPSHOT: r = parse_dm_snapshot(ctx); break;
 	case FMT_RANGES: r = parse_ranges(ctx); break;
 	case FMT_RAW: r = parse_raw(ctx); break;
 	case FMT_CANONICAL: r = parse_canonical(ctx); break;

@@ -20,6 +20,7 @@ enum fmt {
 	FMT_RBD_DIFF,		/* plain `rbd diff` table */
 	FMT_RBD_EXPORT,		/* `rbd export-diff` v1 */
 	FMT_MD,
+	FMT_DM_SNAPSHOT,	/* dm-snapshot persistent exception store (COW device) */
 	FMT_RANGES,
 	FMT_RAW,
 	FMT_CANONICAL,
@@ -38,6 +39,7 @@ struct in_opts {
 	uint64_t table_size;	/* from --table: device size in bytes (era, thin), 0 = none */
 	bool msb_first;		/* raw --bit-order msb */
 	uint64_t units;		/* ranges: bytes per unit (1 or 512) */
+	enum size_policy size_policy;	/* --size-mismatch (dm-snapshot checks chunks against the device) */
 };
 
 /* what one input says */
@@ -73,6 +75,7 @@ int parse_thin(struct pctx *ctx);
 int parse_rbd_diff(struct pctx *ctx);
 int parse_rbd_export(struct pctx *ctx);
 int parse_md(struct pctx *ctx);
+int parse_dm_snapshot(struct pctx *ctx);
 int parse_ranges(struct pctx *ctx);
 int parse_raw(struct pctx *ctx);
 int parse_canonical(struct pctx *ctx);

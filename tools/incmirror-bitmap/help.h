@@ -11,10 +11,11 @@
 "Input options:\n" \
 "  -f, --format FMT        input format, default: detected. One of qcow2, nbd,\n" \
 "                          era, thin, rbd-json, rbd-diff, rbd-export-diff, md,\n" \
-"                          ranges, raw, canonical\n" \
+"                          dm-snapshot, ranges, raw, canonical\n" \
 "  -n, --name NAME         qcow2: the bitmap to read (needed if there are several)\n" \
-"      --force             accept an inconsistent qcow2 or stale md bitmap,\n" \
-"                          treating the whole device as dirty\n" \
+"      --force             accept an inconsistent qcow2, a stale md bitmap or an\n" \
+"                          invalid dm-snapshot, treating the whole device as\n" \
+"                          dirty\n" \
 "  -g, --granularity SIZE  bytes per input unit (era block, raw bitmap bit)\n" \
 "      --table LINE        an era, thin-pool or thin table line giving the\n" \
 "                          block size and/or the device size\n" \

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +219,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
+	c->in.size_policy = c->policy;
 	c->args = argv + optind;
 	c->nargs = argc - optind;
 	return 0;
@@ -344,13 +346,26 @@ static int print_msg(void *arg, const char *msg, size_t len)
 	return fputc('\n', p->fp) == EOF ? EXIT_SYSTEM : 0;
 }
 
+/*
+ * A regular file (or a new one) is written beside it and renamed over it,
+ * so that a failed run never leaves half a file. Anything else that exists
+ * (/dev/null, a FIFO, a device) is written in place: renaming over it
+ * would replace the device node by a file.
+ */
 static FILE *open_out(const char *path, char **tmp)
 {
+	struct stat st;
 	FILE *fp;
 
 	*tmp = NULL;
 	if (!path || !strcmp(path, "-"))
 		return stdout;
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		fp = fopen(path, "wb");
+		if (!fp)
+			err_msg("%s: cannot open: %s", path, strerror(errno));
+		return fp;
+	}
 	if (asprintf(tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
 		*tmp = NULL;
 		return NULL;
@@ -371,9 +386,11 @@ static int close_out(FILE *fp, const char *path, char *tmp, int r)
 		return r;
 	}
 	if (fclose(fp) && !r) {
-		err_msg("%s: write error: %s", tmp, strerror(errno));
+		err_msg("%s: write error: %s", tmp ? tmp : path, strerror(errno));
 		r = EXIT_SYSTEM;
 	}
+	if (!tmp)
+		return r;
 	if (!r && rename(tmp, path)) {
 		err_msg("%s: cannot rename to %s: %s", tmp, path, strerror(errno));
 		r = EXIT_SYSTEM;
