@@ -2,17 +2,32 @@
 #
 #   make                   build the module (running kernel, or KDIR=/KVER=)
 #                          and the userspace tools
-#   make install           install the module (modules_install + depmod)
-#   make uninstall         remove it again
+#   make install           install the module (modules_install + depmod), the
+#                          tools and their man pages (PREFIX=/usr/local, DESTDIR=)
+#   make install-tools     only the tools, man pages and fio jobs (no kernel tree)
+#   make uninstall         remove all of it again (uninstall-tools: the tools only)
+#   make man               the man pages, from Documentation/ into build/man/
 #   make deps              install what building and testing need (Debian 12)
 #   make check             unit tests, W=1 builds for 6.1 and 6.12, guest cases
 #   make demo              the incremental migration demonstration in a guest
 #   make fuzz              fuzz the bitmap parsers for FUZZ_SECONDS each
-#   make bench             copy speed and write cost against dm-raid1, in a guest
-#   make check-mutants     the crash-replay case kills each tests/mutants/ patch
+#   make bench             benchmark against dm-linear, dm-raid1 and plain copies
+#                          in one guest boot per kernel (KERNELS=, default 6.12
+#                          for bench only); tables, raw fio JSON and gnuplot
+#                          PNGs in bench/results/<date>-<release>/. BENCH_MIB,
+#                          BENCH_ROUNDS, BENCH_RUNTIME, BENCH_PARTS, BENCH_LEGS,
+#                          BENCH_MODULE=<.ko or dir>, BENCH_TAG: tests/README.md
+#   make check-mutants     each tests/mutants/ patch is caught by its case
 #   make check-debug       every guest case on a KASAN/kmemleak/lockdep kernel
 #                          (built once from linux-source-6.12 and cached)
 #   make check-crash       power-cut loop: CRASH_POINTS kills, then resync+cmp
+#   make deb               Debian packages dm-incmirror-dkms, incmirror-tools and
+#                          the source package (debian/), built in a copy of the
+#                          tree in build/deb-work/, into build/deb/
+#                          (DEB_BUILD_FLAGS, default -us -uc; -b: binary only)
+#   make check-deb         only the packaging tests (tests/unit/deb.sh, also in
+#                          make check): make deb, contents, lintian, dkms build
+#                          and install for the 6.1 and 6.12 kernels, scratch trees
 #
 # make check takes CASES="name ..." and KERNELS="6.1 6.12" to narrow a run.
 
@@ -21,7 +36,6 @@ KDIR ?= /lib/modules/$(KVER)/build
 KERNELS ?= 6.1 6.12
 CASES ?=
 FUZZ_SECONDS ?= 60
-BENCH_MIB ?= 256
 
 TOP := $(CURDIR)
 
@@ -37,14 +51,60 @@ tools:
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools; fi
 	$(MAKE) -C tests/tools
 
-install: module
-	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
-	depmod -a $(KVER)
+# Installation. DESTDIR is a staging root: the module goes to
+# $(DESTDIR)/lib/modules/$(KVER) (INSTALL_MOD_PATH) and depmod is left to the
+# system it is unpacked on.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/incmirror
+RST2MAN ?= $(firstword $(wildcard /usr/bin/rst2man) rst2man)
+MAN_OUT := build/man
+MAN7 := dm-incmirror.7
+MAN8 := incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8
+TOOL_NAMES := incmirror-bitmap incmirror-watch incmirror-validate
+TOOL_PROGS := $(foreach t,$(TOOL_NAMES),tools/$(t)/$(t))
+FIO_JOBS := incmirror-fill.fio incmirror-verify.fio
 
-uninstall:
-	rm -f /lib/modules/$(KVER)/updates/dm-incmirror.ko* \
-	      /lib/modules/$(KVER)/extra/dm-incmirror.ko*
-	depmod -a $(KVER)
+.PHONY: install-module install-tools uninstall-tools man
+install: install-module install-tools
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(TOP) modules_install \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(abspath $(DESTDIR)))
+	$(if $(DESTDIR),@echo "install: DESTDIR is set: run 'depmod -a $(KVER)' on the target system", \
+		depmod -a $(KVER))
+
+install-tools: tools man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/fio
+	install -m 0755 $(TOOL_PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(addprefix $(MAN_OUT)/,$(MAN7)) $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(addprefix $(MAN_OUT)/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(addprefix tests/fio/,$(FIO_JOBS)) $(DESTDIR)$(DATADIR)/fio/
+
+uninstall: uninstall-tools
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/dm-incmirror.ko* \
+	      $(DESTDIR)/lib/modules/$(KVER)/extra/dm-incmirror.ko*
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall-tools:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(TOOL_NAMES)) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(MAN7)) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8)) \
+	      $(addprefix $(DESTDIR)$(DATADIR)/fio/,$(FIO_JOBS))
+	-rmdir $(DESTDIR)$(DATADIR)/fio $(DESTDIR)$(DATADIR) 2>/dev/null
+
+# Man pages: Debian's rst2man (python3-docutils), warnings are errors.
+man: $(addprefix $(MAN_OUT)/,$(MAN7) $(MAN8))
+
+$(MAN_OUT)/dm-incmirror.7: Documentation/man/dm-incmirror.7.rst Documentation/dm-incmirror.rst
+	@mkdir -p $(MAN_OUT)
+	$(RST2MAN) --halt=warning $< $@.tmp && mv $@.tmp $@
+
+$(MAN_OUT)/%.8: Documentation/%.rst
+	@mkdir -p $(MAN_OUT)
+	$(RST2MAN) --halt=warning $< $@.tmp && mv $@.tmp $@
 
 # The module for one installed release, built W=1 with warnings as errors in
 # build/<release>/ so that the two kernel series never share objects.
@@ -64,7 +124,7 @@ deps:
 check:
 	@tests/check $(if $(CASES),--cases "$(CASES)") --kernels "$(KERNELS)"
 
-# The crash-replay case must catch each broken ordering in tests/mutants/.
+# Each broken ordering in tests/mutants/ must be caught by its case.
 .PHONY: check-mutants
 check-mutants: deps
 	@tests/mutants/run --kernel $(lastword $(KERNELS))
@@ -85,12 +145,47 @@ check-crash: deps
 demo: deps
 	tests/vm/run --kernel 6.12 tests/demo/demo.sh
 
+# A benchmark, not a test (make check times nothing). Only the 6.12 guest
+# unless KERNELS= is given; the BENCH_* variables reach tests/bench/run from
+# the command line or the environment.
 bench: deps
-	tests/vm/run --kernel $(firstword $(KERNELS)) --mem 3072 \
-		tests/bench/copy-speed.sh $(BENCH_MIB)
+	@BENCH_KERNELS="$(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.12)" \
+		tests/bench/run
 
 fuzz: deps
 	$(MAKE) -C tools fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# Debian packages. dpkg-buildpackage writes beside the source directory, so
+# it runs in a copy of the tree (without .git, build/ and the bench's caches)
+# in DEB_WORK, cleaned by debian/rules, whose orig tarball is made from that
+# copy without debian/; what it made is copied to DEB_OUT.
+DEB_WORK ?= build/deb-work
+DEB_OUT ?= build/deb
+DEB_BUILD_FLAGS ?= -us -uc
+.PHONY: deb check-deb
+deb:
+	@set -e; src=$$(dpkg-parsechangelog -S Source); ver=$$(dpkg-parsechangelog -S Version); \
+	up=$${ver%-*}; dir=$$src-$$up; work=$(abspath $(DEB_WORK)); \
+	rm -rf "$$work" && mkdir -p "$$work/$$dir" $(DEB_OUT); \
+	tar --exclude=./.git --exclude=./build --exclude=./tests/vm/cache --exclude=./tests/vm/out \
+		--exclude=./tools/fuzz/work --exclude=./tests/unit/build --exclude='*.o' \
+		--exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' --exclude='*.cmd' \
+		--exclude=Module.symvers --exclude=modules.order -cf - . | tar -C "$$work/$$dir" -xf -; \
+	(cd "$$work/$$dir" && debian/rules clean >"$$work/clean.log" 2>&1) || \
+		{ cat "$$work/clean.log"; exit 1; }; \
+	tar -C "$$work" --exclude="$$dir/debian" --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(dpkg-parsechangelog -S Timestamp) -cJf "$$work/$${src}_$$up.orig.tar.xz" "$$dir"; \
+	echo "deb: dpkg-buildpackage $(DEB_BUILD_FLAGS) in $$work/$$dir (log: $$work/build.log)"; \
+	(cd "$$work/$$dir" && nice dpkg-buildpackage $(DEB_BUILD_FLAGS) >"$$work/build.log" 2>&1) || \
+		{ tail -40 "$$work/build.log"; exit 1; }; \
+	out=$(abspath $(DEB_OUT)); cd "$$work"; \
+	for f in $$(ls *.deb *.dsc *.tar.* *.changes *.buildinfo 2>/dev/null); do \
+		rm -f "$$out/$${f%%_*}"_*; done; \
+	for f in $$(ls *.deb *.dsc *.tar.* *.changes *.buildinfo 2>/dev/null); do \
+		cp -p "$$f" "$$out/"; echo "$(DEB_OUT)/$$f"; done
+
+check-deb: deps
+	@tests/unit/run deb
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true

@@ -39,7 +39,8 @@ DEBUG_KERNEL_MEM=${INCMIRROR_DEBUG_KERNEL_MEM:-4096}
 
 # Project programs copied into the guest's /opt/incmirror/bin (paths from the
 # top of the tree), with the libraries they link.
-GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap tests/tools/lw-replay)
+GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap tools/incmirror-watch/incmirror-watch
+	tools/incmirror-validate/incmirror-validate tests/tools/lw-replay)
 
 # Patterns in the guest kernel log that fail a run, whatever the script said
 # (shared with the guest's case runner).

@@ -1,0 +1,342 @@
+# SPDX-License-Identifier: GPL-2.0
+# Host tests (t_tools_*, t_man_*, t_install_*) of the man pages, of the
+# command lines of incmirror-watch and incmirror-validate, of the status
+# parser of incmirror-watch, and of `make install` / `make uninstall` into a
+# staging root. Sourced by tests/unit/run after lib.sh (die, skip, need).
+# Nothing here needs device-mapper: the guest cases tests/cases/tools-*.sh
+# run the tools against the target.
+
+WATCH_SAN=$TOP/tools/incmirror-watch/incmirror-watch-san
+VALIDATE=$TOP/tools/incmirror-validate/incmirror-validate
+MAN_PAGES="dm-incmirror.7 incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8"
+
+# man_build DIR: the man pages, built by the top-level Makefile into DIR.
+man_build() {
+	need rst2man man
+	make -s -C "$TOP" man MAN_OUT="$PWD/$1" >make.log 2>&1 || { cat make.log; die "make man failed"; }
+}
+# man_text PAGE TEXT: the page rendered by man -l as plain ASCII text, 80
+# columns, without hyphenation (so that no option is split at a line end);
+# groff's warnings are errors.
+man_text() {
+	MANWIDTH=80 man --warnings --nh --nj -E ascii -l "$1" 2>man.err |
+		col -bx >"$2" || die "man -l $1 failed"
+	[ -s man.err ] && { cat man.err; die "man -l $1: warnings"; }
+	[ -s "$2" ] || die "man -l $1: nothing rendered"
+}
+# help_options FILE: every option (-x, --long) a --help text lists.
+help_options() {
+	grep -oE -- '(^|[ ,[])(-[a-zA-Z]|--[a-z][a-z-]*)' "$1" | sed 's/^[ ,[]//' | sort -u
+}
+# section TEXT NAME: the rendered section NAME (up to the next heading).
+section() {
+	awk -v s="$2" '/^[A-Z][A-Z ]*$/ { on = ($0 == s); next } on' "$1"
+}
+# san_check ERRFILE WHAT: no sanitizer report.
+san_check() {
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$1"; then
+		cat "$1"
+		die "sanitizer report: $2"
+	fi
+}
+
+t_man_pages_render() {
+	man_build man
+	for p in $MAN_PAGES; do
+		[ -s "man/$p" ] || die "man/$p not built"
+		man_text "man/$p" "$p.txt"
+		name=${p%.*} sec=${p##*.}
+		up=$(echo "$name" | tr a-z A-Z)
+		head -n 1 "$p.txt" | grep -qE "^$up\($sec\) " || die "$p: header '$(head -n 1 "$p.txt")'"
+		grep -qE "^ +$name - " "$p.txt" || die "$p: no NAME line"
+		for s in NAME SYNOPSIS DESCRIPTION "SEE ALSO"; do
+			grep -qx "$s" "$p.txt" || die "$p: no $s section"
+		done
+		[ "$sec" = 8 ] && for s in "EXIT STATUS" EXAMPLES; do
+			grep -qx "$s" "$p.txt" || die "$p: no $s section"
+		done
+	done
+	# The target's page: table line, messages, status, states, events,
+	# metadata format and examples, from Documentation/dm-incmirror.rst.
+	for s in "TABLE LINE" MESSAGES STATUS STATES EVENTS SEMANTICS "METADATA DEVICE" EXAMPLES; do
+		grep -qx "$s" dm-incmirror.7.txt || die "dm-incmirror.7: no $s section"
+	done
+	for w in "set_dirty_hex <first_region> <hex>" "get_dirty_hex <first> <count>" \
+		"0x524d4d49 (\"IMMR\")" "metadata=<none|ok|failed>" "error_threshold <N>" \
+		"max_copy_rate <KiB/s>" "dmsetup wait mig"; do
+		grep -qF -- "$w" dm-incmirror.7.txt || die "dm-incmirror.7 lacks '$w'"
+	done
+	# man finds them by name in a man tree.
+	mkdir -p tree/man7 tree/man8
+	cp man/*.7 tree/man7/ && cp man/*.8 tree/man8/
+	for p in $MAN_PAGES; do
+		got=$(man -M "$PWD/tree" -w "${p##*.}" "${p%.*}" 2>/dev/null)
+		[ "$got" = "$PWD/tree/man${p##*.}/$p" ] || die "man -w ${p%.*}: '$got'"
+	done
+}
+
+t_man_options_match_help() {
+	man_build man
+	for p in incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8; do
+		man_text "man/$p" "$p.txt"
+	done
+	# incmirror-bitmap: the main --help and each command's.
+	"$BREL" --help >help.main
+	for c in convert load save info; do "$BREL" $c --help >help.$c; done
+	cat help.main help.convert help.load help.save help.info >help.bitmap
+	"$TOP/tools/incmirror-watch/incmirror-watch" --help >help.watch
+	"$VALIDATE" --help >help.validate
+	for t in bitmap watch validate; do
+		n=0
+		for o in $(help_options help.$t); do
+			n=$((n + 1))
+			grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" incmirror-$t.8.txt ||
+				die "incmirror-$t --help lists $o, its man page does not"
+		done
+		[ "$n" -ge 4 ] || die "only $n options found in incmirror-$t --help"
+		echo "NOTE: incmirror-$t: $n options, all in the man page"
+	done
+	# watch and validate: each option also has its own entry under OPTIONS.
+	for t in watch validate; do
+		section incmirror-$t.8.txt OPTIONS >opts.$t
+		for o in $(help_options help.$t); do
+			grep -qE -- "^ +(-[a-zA-Z], )?$o( |,|$)" opts.$t ||
+				die "incmirror-$t(8): no entry for $o under OPTIONS"
+		done
+	done
+}
+
+# help_block DOC: the verbatim block between ".. help-begin" and ".. help-end".
+help_block() {
+	awk '$0 == ".. help-begin" { on = 1; next } $0 == ".. help-end" { on = 0 } on' "$1" |
+		sed -n '/^::$/,$p' | sed '1d' | sed '/./,$!d' | sed 's/^    //' |
+		awk '{ l[NR] = $0 } END { n = NR; while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i] }'
+}
+
+t_tools_help_matches_doc() {
+	help_block "$TOP/Documentation/incmirror-watch.rst" >doc.watch
+	help_block "$TOP/Documentation/incmirror-validate.rst" >doc.validate
+	"$WATCH_SAN" --help >help.watch 2>err || die "incmirror-watch --help failed"
+	san_check err "incmirror-watch --help"
+	"$VALIDATE" --help >help.validate || die "incmirror-validate --help failed"
+	for t in watch validate; do
+		[ -s doc.$t ] || die "no help block in Documentation/incmirror-$t.rst"
+		diff -u doc.$t help.$t || die "incmirror-$t --help differs from its documentation"
+	done
+	# Every exit status the code defines is documented with that number.
+	for x in "0 EXIT_SYNCED" "1 EXIT_USAGE" "2 EXIT_DEGRADED" "3 EXIT_GONE" "4 EXIT_ERROR"; do
+		set -- $x
+		grep -qE "$2 = $1," "$TOP/tools/incmirror-watch/main.c" || die "watch: $2 is not $1"
+		grep -qE "^\*\*$1\*\*" "$TOP/Documentation/incmirror-watch.rst" || die "watch: exit $1 undocumented"
+	done
+	for x in "0 EX_PASSED" "1 EX_FAILED" "2 EX_USAGE" "3 EX_REFUSED" "4 EX_ERROR"; do
+		set -- $x
+		grep -qE "^$2=$1\b" "$VALIDATE" || die "validate: $2 is not $1"
+		grep -qE "^\*\*$1\*\*" "$TOP/Documentation/incmirror-validate.rst" || die "validate: exit $1 undocumented"
+	done
+}
+
+# w RC ARGS...: the sanitized incmirror-watch must exit RC; stderr -> err.
+w() {
+	local want=$1 rc
+	shift
+	"$WATCH_SAN" "$@" >out 2>err
+	rc=$?
+	san_check err "incmirror-watch $*"
+	[ "$rc" -eq "$want" ] || { cat err; die "exit $rc, expected $want: incmirror-watch $*"; }
+}
+
+t_tools_watch_usage() {
+	w 1
+	grep -q '^incmirror-watch: expected a DEVICE' err || die "$(cat err)"
+	w 1 --interval 0 mig
+	grep -q "bad interval '0'" err || die "$(cat err)"
+	w 1 --interval 3601 mig
+	w 1 --interval 1x mig
+	w 1 --interval nan mig
+	w 1 --interval
+	grep -q "option '--interval' needs a value" err || die "$(cat err)"
+	w 1 --frobnicate mig
+	grep -q "unknown option '--frobnicate'" err || die "$(cat err)"
+	w 1 -q mig
+	w 1 mig other
+	grep -q "found also 'other'" err || die "$(cat err)"
+	w 0 --version
+	grep -qE '^incmirror-watch [0-9]' out || die "version: $(cat out)"
+	w 0 -h
+	grep -q '^Usage: incmirror-watch DEVICE' out || die "help: $(cat out)"
+	# Not a device node / no such node: 3, before device-mapper is asked.
+	w 3 /dev/null
+	grep -q '/dev/null: not a block device' err || die "$(cat err)"
+	w 3 --json ./no/such/node
+	grep -q 'No such file or directory' err || die "$(cat err)"
+	# A name: device-mapper is needed (none on this host: 4; with it: 3).
+	"$WATCH_SAN" incmirror-test-no-such-device-$$ >out 2>err
+	rc=$?
+	san_check err "incmirror-watch NAME"
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || { cat err; die "exit $rc for a missing device"; }
+	grep -qE 'no such device-mapper device|cannot use device-mapper' err || die "$(cat err)"
+	[ -s out ] && die "printed on stdout: $(cat out)"
+	return 0
+}
+
+t_tools_watch_status_parser() {
+	local core=$TOP/tools/incmirror-watch/test-status-san
+	[ -x "$core" ] || die "$core not built (make -C tools san)"
+	"$core" >out 2>err
+	rc=$?
+	san_check err "test-status"
+	grep '^FAIL' out && die "status parser tests failed"
+	[ $rc -eq 0 ] || { cat out err; die "test-status exited $rc"; }
+	echo "NOTE: $(grep -c '^PASS' out) status parser and output checks passed"
+}
+
+# v RC SHELL ARGS...: incmirror-validate under SHELL must exit RC.
+v() {
+	local want=$1 sh=$2 rc
+	shift 2
+	$sh "$VALIDATE" "$@" >out 2>err
+	rc=$?
+	[ "$rc" -eq "$want" ] || { cat out err; die "exit $rc, expected $want: $sh incmirror-validate $*"; }
+}
+
+t_tools_validate_usage() {
+	local shells="sh" sh
+	command -v dash >/dev/null && shells="$shells dash"
+	command -v busybox >/dev/null && shells="$shells busybox_sh"
+	busybox_sh() { busybox sh "$@"; }
+	for sh in $shells; do
+		[ "$sh" = busybox_sh ] && sh="busybox sh"
+		$sh -n "$VALIDATE" || die "$sh -n: syntax error"
+		v 0 "$sh" --help
+		grep -q '^Usage: incmirror-validate \[OPTIONS\] SOURCE DEST' out || die "help"
+		v 0 "$sh" --version
+		v 2 "$sh"
+		grep -q 'expected SOURCE and DEST' err || die "$(cat err)"
+		v 2 "$sh" /dev/a
+		v 2 "$sh" --bogus /dev/a /dev/b
+		grep -q "unknown option '--bogus'" err || die "$(cat err)"
+		v 2 "$sh" --yes --size 1000 /dev/a /dev/b
+		grep -q 'multiple of 4 KiB' err || die "$(cat err)"
+		v 2 "$sh" --yes --size 12Q /dev/a /dev/b
+		v 2 "$sh" --yes --runtime 0 /dev/a /dev/b
+		v 2 "$sh" --yes --runtime 1.5 /dev/a /dev/b
+		v 2 "$sh" --size
+		grep -q "option '--size' needs a value" err || die "$(cat err)"
+		v 2 "$sh" --files /tmp/x /dev/a
+		v 2 "$sh" /dev/a /dev/b /dev/c
+		# Without --yes nothing is touched: refused, 3, naming the devices.
+		v 3 "$sh" --size 4M /dev/a /dev/b
+		grep -q 'refused: this overwrites all data on /dev/a and /dev/b; give --yes' err ||
+			die "$(cat err)"
+		v 3 "$sh" --metadata /dev/m /dev/a /dev/b
+		grep -q 'and /dev/m' err || die "$(cat err)"
+		# With --yes, a path that is not a block device is refused before
+		# anything else happens (no device-mapper needed for that).
+		: >plain.file
+		v 3 "$sh" --yes plain.file /dev/null
+		grep -q 'plain.file is not a block device' err || {
+			# A host without dmsetup, fio or GNU cmp stops earlier (4).
+			grep -q 'not found' err || die "$(cat err)"
+		}
+	done
+}
+
+t_install_uninstall() {
+	need make install
+	local rel= rel_re k src root list want rc
+	# A kernel with a kbuild tree: the module is built and installed too.
+	for k in $(ls /lib/modules 2>/dev/null | sort -V -r); do
+		[ -f "/lib/modules/$k/build/Makefile" ] && { rel=$k; break; }
+	done
+	# A copy of the tree, so that the module build leaves nothing in it.
+	src=$PWD/src root=$PWD/root
+	mkdir -p "$src"
+	(cd "$TOP" && tar --exclude=./build --exclude=./tests/vm/cache --exclude=./tests/vm/out \
+		--exclude=./.git --exclude='*.o' --exclude='*-san' -cf - .) | (cd "$src" && tar -xf -) ||
+		die "cannot copy the tree"
+	if [ -n "$rel" ]; then
+		make -s -C "$src" install DESTDIR="$root" PREFIX=/usr KVER="$rel" >install.log 2>&1 ||
+			{ tail -30 install.log; die "make install failed"; }
+		echo "NOTE: make install DESTDIR PREFIX=/usr KVER=$rel (module built against its headers)"
+	else
+		make -s -C "$src" install-tools DESTDIR="$root" PREFIX=/usr >install.log 2>&1 ||
+			{ tail -30 install.log; die "make install-tools failed"; }
+		echo "NOTE: no kernel build tree under /lib/modules: install-tools only"
+	fi
+	(cd "$root" && find . ! -type d | sed 's|^\./||' | sort) >list
+	{
+		printf '%s\n' usr/sbin/incmirror-bitmap usr/sbin/incmirror-validate usr/sbin/incmirror-watch \
+			usr/share/incmirror/fio/incmirror-fill.fio usr/share/incmirror/fio/incmirror-verify.fio \
+			usr/share/man/man7/dm-incmirror.7 usr/share/man/man8/incmirror-bitmap.8 \
+			usr/share/man/man8/incmirror-validate.8 usr/share/man/man8/incmirror-watch.8
+	} >want
+	rel_re=$(printf '%s' "$rel" | sed 's/[.+]/\\&/g')
+	if [ -n "$rel" ]; then
+		grep -E "^lib/modules/$rel_re/(updates|extra)/dm-incmirror\.ko(\.xz|\.zst|\.gz)?$" list >mod ||
+			{ cat list; die "the module is not under $root/lib/modules/$rel"; }
+		grep -vxF -f mod list >list.nomod
+		# kbuild may add its own index files next to it; nothing else.
+		grep -vE "^lib/modules/$rel_re/modules\." list.nomod >list.rest
+	else
+		cp list list.rest
+	fi
+	diff -u want list.rest || die "make install installed other files than expected"
+	for t in incmirror-bitmap incmirror-watch incmirror-validate; do
+		[ -x "$root/usr/sbin/$t" ] || die "$t not executable"
+	done
+	"$root/usr/sbin/incmirror-watch" --version >/dev/null || die "installed incmirror-watch does not run"
+	"$root/usr/sbin/incmirror-bitmap" --version >/dev/null || die "installed incmirror-bitmap does not run"
+	"$root/usr/sbin/incmirror-validate" --version >/dev/null || die "installed incmirror-validate does not run"
+	# The installed incmirror-validate finds its fio jobs in ../share/incmirror/fio
+	# (and incmirror-watch beside it): it gets as far as checking the devices.
+	if command -v dmsetup >/dev/null && command -v fio >/dev/null; then
+		: >plain.file
+		env -u INCMIRROR_FIO_DIR "$root/usr/sbin/incmirror-validate" --yes plain.file /dev/null \
+			>v.out 2>v.err
+		rc=$?
+		[ $rc -eq 3 ] && grep -q 'plain.file is not a block device' v.err ||
+			{ cat v.err; die "installed incmirror-validate: exit $rc"; }
+	fi
+	[ "$(man -M "$root/usr/share/man" -w 8 incmirror-watch)" = "$root/usr/share/man/man8/incmirror-watch.8" ] ||
+		die "man does not find the installed incmirror-watch(8)"
+	# Nothing was installed outside DESTDIR: the tree's copy has no .ko left
+	# behind either way, and the live system's module tree is untouched.
+	[ -z "$rel" ] || ! ls /lib/modules/"$rel"/*/dm-incmirror.ko* 2>/dev/null | grep -q . ||
+		echo "NOTE: a dm-incmirror module is installed on this host (not by this test)"
+
+	if [ -n "$rel" ]; then
+		make -s -C "$src" uninstall DESTDIR="$root" PREFIX=/usr KVER="$rel" >uninstall.log 2>&1 ||
+			{ cat uninstall.log; die "make uninstall failed"; }
+	else
+		make -s -C "$src" uninstall-tools DESTDIR="$root" PREFIX=/usr >uninstall.log 2>&1 ||
+			{ cat uninstall.log; die "make uninstall-tools failed"; }
+	fi
+	(cd "$root" && find . ! -type d | sed 's|^\./||' | grep -vE "^lib/modules/$rel_re/modules\." | sort) >left
+	[ -s left ] && { cat left; die "make uninstall left files behind"; }
+	[ -d "$root/usr/share/incmirror" ] && die "make uninstall left usr/share/incmirror"
+	echo "NOTE: $(wc -l <list) files installed, none left after make uninstall"
+}
+
+# The fio job of incmirror-validate catches a corrupted block: a run writes
+# and verifies a file, one byte of it is changed, and the same job replayed
+# with --verify_only (same seed, same blocks) must fail naming the block.
+t_tools_fio_verify_job_detects_corruption() {
+	need fio
+	local job=$TOP/tests/fio/incmirror-verify.fio
+	truncate -s 4M data
+	export IMV_DEV=$PWD/data IMV_SIZE=4194304 IMV_IO_SIZE=4194304 IMV_SEED=7 IMV_ENGINE=psync
+	fio --output-format=terse "$job" >run1 2>&1 || { cat run1; die "fio write+verify failed"; }
+	awk -F';' '$1 == "3" { exit !($6 == 4096 && $47 == 4096) }' run1 ||
+		{ cat run1; die "expected 4096 KiB written and read back"; }
+	fio --verify_only "$job" >run2 2>&1 || { cat run2; die "verify_only of intact data failed"; }
+	printf '\377' | dd of=data bs=1 seek=1000000 conv=notrunc status=none
+	if fio --verify_only "$job" >run3 2>&1; then
+		cat run3
+		die "fio did not notice a corrupted byte"
+	fi
+	grep -q 'verify failed at file .*/data offset 999424, length 4096' run3 ||
+		{ cat run3; die "no verify error naming the block"; }
+	echo "NOTE: $(grep 'verify failed' run3 | head -n 1)"
+	unset IMV_DEV IMV_SIZE IMV_IO_SIZE IMV_SEED IMV_ENGINE
+}
