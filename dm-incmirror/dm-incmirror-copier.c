@@ -237,11 +237,14 @@ static enum im_claim im_claim_locked(struct incmirror *mc,
 	job->region = r;
 	job->nr = n;
 	job->len = 0;
+	job->may_skip = 0;
 	for (i = 0; i < n; i++) {
 		node = spares->node[--spares->nr];
 		im_region_copy_begin_locked(mc, node, r + i);
 		job->nodes[i] = node;
 		job->len += im_region_len(mc, r + i);
+		if (im_dest_untouched_locked(mc, r + i))
+			job->may_skip |= BIT(i);
 	}
 	cp->jobs_in_flight++;
 	cp->in_flight += n;
@@ -293,6 +296,9 @@ static void im_copy_done(struct im_copy_job *job)
 		im_rate_roll_locked(cp);
 	}
 	for (i = 0; i < job->nr; i++) {
+		/* Data may have reached the destination, even on failure. */
+		if (job->nonzero & BIT(i))
+			im_dest_touch_locked(mc, job->region + i, job->region + i);
 		/* Parked writes still hold the entry; the worker issues them. */
 		to_free = NULL;
 		im_region_copy_end_locked(mc, job->nodes[i], !failed, &to_free);
@@ -415,42 +421,58 @@ static void im_copy_submit_run(struct im_copy_job *job, bool zero,
 	submit_bio(bio);
 }
 
+enum im_seg_kind {
+	IM_SEG_DATA,		/* written as data */
+	IM_SEG_ZEROES,		/* zeroes, sent as write-zeroes */
+	IM_SEG_SKIP,		/* zeroes on a never-written dest_zeroed region */
+};
+
 /*
- * Write the chunk just read. Where the destination takes write-zeroes, the
- * parts of regions that read as zeroes are sent as such (nothing on the
- * wire, nothing allocated on thin storage); a chunk without any goes as one
- * bio. A region part is the piece of one region inside the chunk, so the
- * decision is made region by region. Nothing may touch the job after the
- * last submit_bio() or the bias drop: the chunk may be complete.
+ * Write the chunk just read, region part by region part (a part is the
+ * piece of one region inside the chunk). A part that reads as zeroes is
+ * not written at all on a dest_zeroed destination where the region was
+ * never written (rule 6 of dm-incmirror-region.c), is sent as write-zeroes
+ * where the destination takes them (nothing on the wire, nothing allocated
+ * on thin or sparse storage: no REQ_NOUNMAP), and as data otherwise. A
+ * chunk that is all data goes as one bio. Nothing may touch the job after
+ * the last submit_bio() or the bias drop: the chunk may be complete.
  */
 static void im_copy_write_chunk(struct im_copy_job *job)
 {
 	struct incmirror *mc = job->mc;
-	DECLARE_BITMAP(zero, IM_COPY_CHUNK_PAGES);
+	u8 kind[IM_COPY_CHUNK_PAGES];
 	unsigned int bytes = job->chunk << SECTOR_SHIFT;
-	unsigned int pos, end, i, nseg = 0, run;
+	unsigned int pos, end, i, nseg, run;
 	sector_t s, base = im_region_start(mc, job->region) + job->done;
-	bool any = false;
+	bool wz = bdev_write_zeroes_sectors(mc->dest->bdev) != 0;
+	bool all_data = true;
+	unsigned long bit;
 
-	if (!bdev_write_zeroes_sectors(mc->dest->bdev)) {
+	if (!wz && !job->may_skip) {
 		job->nonzero = ~0UL;
 		goto as_one;
 	}
 
-	bitmap_zero(zero, IM_COPY_CHUNK_PAGES);
-	for (pos = 0; pos < bytes; pos = end, nseg++) {
+	for (pos = 0, nseg = 0; pos < bytes; pos = end, nseg++) {
 		s = base + (pos >> SECTOR_SHIFT);
 		end = min_t(unsigned int, bytes, pos +
 			    ((mc->region_sectors -
 			      (s & (mc->region_sectors - 1))) << SECTOR_SHIFT));
-		if (im_buf_zero(job, pos, end)) {
-			__set_bit(nseg, zero);
-			any = true;
-		} else {
-			job->nonzero |= BIT((s >> mc->region_shift) - job->region);
-		}
+		bit = BIT((s >> mc->region_shift) - job->region);
+		if (!im_buf_zero(job, pos, end))
+			kind[nseg] = IM_SEG_DATA;
+		else if (job->may_skip & bit)
+			kind[nseg] = IM_SEG_SKIP;
+		else if (wz)
+			kind[nseg] = IM_SEG_ZEROES;
+		else
+			kind[nseg] = IM_SEG_DATA;
+		if (kind[nseg] == IM_SEG_DATA)
+			job->nonzero |= bit;
+		else
+			all_data = false;
 	}
-	if (!any)
+	if (all_data)
 		goto as_one;
 
 	/* The bias keeps the chunk open until every run is submitted. */
@@ -461,9 +483,11 @@ static void im_copy_write_chunk(struct im_copy_job *job)
 		end = min_t(unsigned int, bytes, pos +
 			    ((mc->region_sectors -
 			      (s & (mc->region_sectors - 1))) << SECTOR_SHIFT));
-		if (end < bytes && test_bit(i + 1, zero) == test_bit(i, zero))
+		if (i + 1 < nseg && kind[i + 1] == kind[i])
 			continue;
-		im_copy_submit_run(job, test_bit(i, zero), run, end);
+		if (kind[i] != IM_SEG_SKIP)
+			im_copy_submit_run(job, kind[i] == IM_SEG_ZEROES, run,
+					   end);
 		run = end;
 	}
 	if (atomic_dec_and_test(&job->pending))

@@ -52,6 +52,7 @@ struct im_copy_job {
 	blk_status_t write_err;
 	atomic_t pending;		/* bios of a chunk written in runs */
 	unsigned long nonzero;		/* bit i: region + i had data */
+	unsigned long may_skip;		/* bit i: dest_zeroed, untouched */
 	struct work_struct work;	/* the next step, in process context */
 	struct bio bio;			/* the read, then the write */
 	struct bio_vec bvecs[IM_COPY_CHUNK_PAGES];
@@ -83,7 +84,7 @@ struct im_copier {
 	u64 tokens_stamp;		/* ktime (ns) of the last refill */
 	unsigned long backoff_until;	/* jiffies: pause after a copy error */
 	u64 copied_sectors;
-	u64 zeroed_regions;		/* copied as write-zeroes */
+	u64 zeroed_regions;		/* zeroes: write-zeroes or skipped */
 	u64 copy_errors;
 	unsigned long win_start;	/* jiffies: start of the rate window */
 	u64 win_sectors;

@@ -181,6 +181,19 @@ bool im_handover_take(struct incmirror *mc)
 	dest_errors = old->dest_errors;
 	copied = old->copier.copied_sectors;
 	zeroed = old->copier.zeroed_regions;
+	/*
+	 * dest_zeroed: what the destination may hold carries over only from a
+	 * predecessor that tracked it on the same regions (rule 6 of
+	 * dm-incmirror-region.c); mc is not live yet, its lock is not needed.
+	 */
+	if (mc->dest_touched) {
+		if (old->dest_touched && old->nr_regions == mc->nr_regions &&
+		    old->region_sectors == mc->region_sectors)
+			bitmap_copy(mc->dest_touched, old->dest_touched,
+				    mc->nr_regions);
+		else
+			bitmap_fill(mc->dest_touched, mc->nr_regions);
+	}
 	spin_unlock_irq(&old->lock);
 
 	if (!theirs)

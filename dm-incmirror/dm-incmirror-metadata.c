@@ -205,6 +205,7 @@ static int im_md_format(struct im_metadata *md, char **error)
 
 	generate_random_uuid(md->uuid);
 	md->generation = 0;
+	md->formatted = true;
 	r = blkdev_issue_zeroout(bdev, IM_MD_BLOCK_SECTORS,
 				 md->nr_blocks * IM_MD_BLOCK_SECTORS,
 				 GFP_KERNEL, 0);

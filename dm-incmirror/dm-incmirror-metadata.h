@@ -109,6 +109,7 @@ struct im_metadata {
 	char owner[IM_MD_OWNER_LEN];
 	u64 generation;
 	bool loaded;		/* the image holds the device's state */
+	bool formatted;		/* formatted by this table's constructor */
 	unsigned long next_clear;	/* jiffies */
 
 	struct delayed_work work;

@@ -47,13 +47,23 @@
  *    The verify never changes a bit except to mark a differing region
  *    dirty (`verify repair`), which it does before releasing the entry.
  *
- * 6. Metadata (dm-incmirror-metadata.h): with a metadata device a write is
+ * 6. With dest_zeroed, the destination reads zeroes where it was never
+ *    written. Every write mapped (whatever it is, whichever leg it reaches)
+ *    and every copy that sends data marks its regions in dest_touched, and
+ *    anything whose history is unknown (a predecessor without the feature,
+ *    a map loaded from metadata) marks all of them. Only a region never
+ *    touched may skip writing its zero parts. The bit is taken when the
+ *    copy is claimed: a write to the region is parked meanwhile, and a
+ *    spanning write (rule 4) makes the copy's bit stay dirty anyway.
+ *
+ * 7. Metadata (dm-incmirror-metadata.h): with a metadata device a write is
  *    admitted only once its regions' bits are durable; until then it waits
  *    holding its entry, so no copy starts on the region meanwhile. A write
  *    spanning regions marks them dirty already when it is admitted, so that
  *    no clear pass drops their bits while it runs.
  */
 #include <linux/mempool.h>
+#include <linux/slab.h>
 
 #include "dm-incmirror.h"
 
@@ -64,6 +74,12 @@ int im_regions_init(struct incmirror *mc)
 {
 	hash_init(mc->active);
 	INIT_LIST_HEAD(&mc->copying);
+	if (mc->dest_zeroed) {
+		mc->dest_touched = kvcalloc(BITS_TO_LONGS(mc->nr_regions),
+					    sizeof(unsigned long), GFP_KERNEL);
+		if (!mc->dest_touched)
+			return -ENOMEM;
+	}
 	return mempool_init_kmalloc_pool(&mc->region_pool,
 					 IM_MIN_ACTIVE_REGIONS,
 					 sizeof(struct im_region));
@@ -72,6 +88,33 @@ int im_regions_init(struct incmirror *mc)
 void im_regions_exit(struct incmirror *mc)
 {
 	mempool_exit(&mc->region_pool);
+	kvfree(mc->dest_touched);
+}
+
+/* Rule 6. */
+void im_dest_touch_locked(struct incmirror *mc, u64 first, u64 last)
+{
+	if (!mc->dest_touched)
+		return;
+	if (first == last)
+		__set_bit(first, mc->dest_touched);
+	else
+		bitmap_set(mc->dest_touched, first, last - first + 1);
+}
+
+bool im_dest_untouched_locked(struct incmirror *mc, u64 region)
+{
+	return mc->dest_touched && !test_bit(region, mc->dest_touched);
+}
+
+/* Rule 6: the history is unknown; process context, before any I/O. */
+void im_dest_touch_all(struct incmirror *mc)
+{
+	if (!mc->dest_touched)
+		return;
+	spin_lock_irq(&mc->lock);
+	bitmap_fill(mc->dest_touched, mc->nr_regions);
+	spin_unlock_irq(&mc->lock);
 }
 
 struct im_region *im_region_alloc(struct incmirror *mc, gfp_t gfp)
@@ -166,7 +209,7 @@ static void im_note_overlap_locked(struct im_region *node, struct bio *bio,
 
 /*
  * A write within region pb->first takes (or creates, from *spare, which is
- * then set to NULL) the region's entry. Rules 1, 2, 5 and 6.
+ * then set to NULL) the region's entry. Rules 1, 2, 5, 6 and 7.
  */
 enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 					   struct bio *bio, struct im_bio *pb,
@@ -174,6 +217,7 @@ enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 {
 	struct im_region *node;
 
+	im_dest_touch_locked(mc, pb->first, pb->last);
 	node = im_region_find_locked(mc, pb->first);
 	if (!node) {
 		node = *spare;
@@ -195,12 +239,13 @@ enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 	return IM_ADMIT_ISSUE;
 }
 
-/* Rules 4 and 6. */
+/* Rules 4, 6 and 7. */
 enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
 						    struct bio *bio,
 						    struct im_bio *pb)
 {
 	pb->flags |= IM_BIO_MARK_DIRTY;
+	im_dest_touch_locked(mc, pb->first, pb->last);
 	if (!mc->md)
 		return IM_ADMIT_ISSUE;
 	im_mark_dirty_locked(mc, pb->first, pb->last);

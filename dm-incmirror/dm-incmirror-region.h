@@ -75,6 +75,11 @@ void im_region_verify_begin_locked(struct incmirror *mc,
 void im_region_verify_end_locked(struct incmirror *mc, struct im_region *node,
 				 bool mark_dirty, struct im_region **to_free);
 
+/* dest_zeroed: what the destination may hold. */
+void im_dest_touch_locked(struct incmirror *mc, u64 first, u64 last);
+bool im_dest_untouched_locked(struct incmirror *mc, u64 region);
+void im_dest_touch_all(struct incmirror *mc);
+
 /* Every active entry, for the metadata's clear pass. */
 #define im_for_each_active_region(mc, bkt, node) \
 	hash_for_each((mc)->active, bkt, node, hash)

@@ -136,7 +136,7 @@ static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
 			     const char **meta_path, char **error)
 {
 	static const struct dm_arg args[] = {
-		{0, 9, "Invalid number of feature arguments"},
+		{0, 10, "Invalid number of feature arguments"},
 	};
 	unsigned int argc, v;
 	const char *name;
@@ -161,6 +161,11 @@ static int im_parse_features(struct dm_arg_set *as, struct incmirror *mc,
 
 		if (!strcasecmp(name, "incremental")) {
 			mc->incremental = true;
+			continue;
+		}
+
+		if (!strcasecmp(name, "dest_zeroed")) {
+			mc->dest_zeroed = true;
 			continue;
 		}
 
@@ -476,8 +481,15 @@ static int incmirror_preresume(struct dm_target *ti)
 	bool handed_over = false;
 
 	mutex_lock(&mc->msg_mutex);
-	if (!mc->resumed_once)
+	if (!mc->resumed_once) {
 		handed_over = im_handover_take(mc);
+		/*
+		 * A map from an existing metadata device outlived a table whose
+		 * writes reached the destination: dest_zeroed cannot be trusted.
+		 */
+		if (!handed_over && mc->md && !mc->md->formatted)
+			im_dest_touch_all(mc);
+	}
 	if (mc->md)
 		im_md_resume(mc, handed_over);
 	mc->resumed_once = true;
@@ -547,7 +559,8 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 		 * Only non-default features. max_copy_rate is the current
 		 * value, so a reload keeps a rate set by message.
 		 */
-		nfeat = (mc->incremental ? 1 : 0) + (max_rate ? 2 : 0) +
+		nfeat = (mc->incremental ? 1 : 0) + (mc->dest_zeroed ? 1 : 0) +
+			(max_rate ? 2 : 0) +
 			(mc->copy_depth != IM_DEFAULT_COPY_DEPTH ? 2 : 0) +
 			(mc->error_threshold != IM_DEFAULT_ERROR_THRESHOLD ?
 			 2 : 0) + (mc->meta_dev ? 2 : 0);
@@ -558,6 +571,8 @@ static void incmirror_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(" %u", nfeat);
 		if (mc->incremental)
 			DMEMIT(" incremental");
+		if (mc->dest_zeroed)
+			DMEMIT(" dest_zeroed");
 		if (max_rate)
 			DMEMIT(" max_copy_rate %u", max_rate);
 		if (mc->copy_depth != IM_DEFAULT_COPY_DEPTH)

@@ -100,6 +100,7 @@ struct incmirror {
 
 	/* Table features, fixed at ctr. */
 	bool incremental;
+	bool dest_zeroed;		/* feature: never-written dest reads 0 */
 	unsigned int copy_depth;
 	unsigned int error_threshold;
 
@@ -119,6 +120,11 @@ struct incmirror {
 	struct region_map *map;
 	DECLARE_HASHTABLE(active, IM_HASH_BITS);
 	struct list_head copying;	/* entries being copied */
+	/*
+	 * With dest_zeroed: regions the destination may hold data in (written
+	 * through this target or its predecessors, or not known). Else NULL.
+	 */
+	unsigned long *dest_touched;
 	enum im_run run;
 	bool degraded;
 	bool suspending;		/* no new copies: suspending/suspended */

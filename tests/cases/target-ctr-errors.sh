@@ -36,7 +36,7 @@ bad "0 $SZ incmirror /dev/ram0 /dev/ram1 4" "Region size must be at least 8 sect
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 0" "Region size must be at least 8 sectors"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 2 incremental" "Invalid number of feature arguments"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 x incremental" "Invalid number of feature arguments"
-bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 10 incremental a b c d e f g h i" "Invalid number of feature arguments"
+bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 11 incremental a b c d e f g h i j" "Invalid number of feature arguments"
 # dm core's own parser would wrap these to 1 (found by target-fuzz-input).
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 4294967297 incremental" "Invalid number of feature arguments"
 bad "0 $SZ incmirror /dev/ram0 /dev/ram1 128 18446744073709551617 incremental" "Invalid number of feature arguments"
