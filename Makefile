@@ -109,12 +109,17 @@ $(MAN_OUT)/%.8: Documentation/%.rst
 # The module for one installed release, built W=1 with warnings as errors in
 # build/<release>/ so that the two kernel series never share objects.
 # Concurrent runs (several guest runs at once) take turns through a lock.
+# Sources are copied when their content differs, with a new mtime: copying
+# with their own mtime (cp -p) let an object built by a concurrent run from
+# a half-edited tree look newer than the final source, and a stale object
+# (an older struct layout) was linked into the module.
 # KDIR= points at another kbuild tree (the debug kernel's).
 module-for:
 	@test -n "$(KVER)" || { echo "module-for needs KVER=" >&2; exit 2; }
 	@mkdir -p build/$(KVER)/dm-incmirror
-	flock build/.lock-$(KVER) sh -c 'cp -p Kbuild build/$(KVER)/ && \
-		cp -p dm-incmirror/*.[ch] build/$(KVER)/dm-incmirror/ && \
+	flock build/.lock-$(KVER) sh -c 'for f in Kbuild dm-incmirror/*.[ch]; do \
+		cmp -s $$f build/$(KVER)/$$f || cp $$f build/$(KVER)/$$f || exit 1; \
+		done && \
 		$(MAKE) -C $(KDIR) M=$(TOP)/build/$(KVER) \
 		W=1 KCFLAGS=-Werror modules'
 
