@@ -16,7 +16,7 @@ table_of() {
 }
 
 # Defaults: no feature words at all.
-run dm_create im "0 $SZ incmirror /dev/ram0 /dev/ram1 64 4 copy_depth 4 error_threshold 8" >/dev/null
+run dm_create im "0 $SZ incmirror /dev/ram0 /dev/ram1 64 4 copy_depth 16 error_threshold 8" >/dev/null
 [ "$(table_of im)" = "$S $D 64" ] || fail "default table: '$(table_of im)'"
 run dmsetup remove im
 
