@@ -61,9 +61,11 @@ DATADIR ?= $(PREFIX)/share/incmirror
 RST2MAN ?= $(firstword $(wildcard /usr/bin/rst2man) rst2man)
 MAN_OUT := build/man
 MAN7 := dm-incmirror.7
-MAN8 := incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8
-TOOL_NAMES := incmirror-bitmap incmirror-watch incmirror-validate
-TOOL_PROGS := $(foreach t,$(TOOL_NAMES),tools/$(t)/$(t))
+MAN8 := incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8 incmirror-lvm.8
+TOOL_NAMES := incmirror-bitmap incmirror-watch incmirror-validate incmirror-lvm
+# Each tool is tools/<name>/<name>, except incmirror-lvm (tools/lvm/).
+tool_dir = $(if $(filter incmirror-lvm,$(1)),lvm,$(1))
+TOOL_PROGS := $(foreach t,$(TOOL_NAMES),tools/$(call tool_dir,$(t))/$(t))
 FIO_JOBS := incmirror-fill.fio incmirror-verify.fio
 
 .PHONY: install-module install-tools uninstall-tools man

@@ -201,7 +201,9 @@ t_deb_packages() {
 		for f in $(mkvar MAN7); do echo "usr/share/man/man7/$f.gz"; done
 		for f in $(mkvar MAN8); do echo "usr/share/man/man8/$f.gz"; done
 		for f in $(mkvar FIO_JOBS); do echo "usr/share/incmirror/fio/$f"; done
-		printf '%s\n' usr/share/doc/incmirror-tools/README usr/share/doc/incmirror-tools/changelog.Debian.gz \
+		# dh_compress compresses documentation of more than 4 KiB.
+		if [ "$(wc -c <"$TOP/README")" -gt 4096 ]; then readme=README.gz; else readme=README; fi
+		printf '%s\n' "usr/share/doc/incmirror-tools/$readme" usr/share/doc/incmirror-tools/changelog.Debian.gz \
 			usr/share/doc/incmirror-tools/copyright usr/share/lintian/overrides/incmirror-tools
 	} | sort >tools.want
 	diff -u tools.want tools.list || die "incmirror-tools holds other files than expected"

@@ -8,7 +8,8 @@
 
 WATCH_SAN=$TOP/tools/incmirror-watch/incmirror-watch-san
 VALIDATE=$TOP/tools/incmirror-validate/incmirror-validate
-MAN_PAGES="dm-incmirror.7 incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8"
+LVMTOOL=$TOP/tools/lvm/incmirror-lvm
+MAN_PAGES="dm-incmirror.7 incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8 incmirror-lvm.8"
 
 # man_build DIR: the man pages, built by the top-level Makefile into DIR.
 man_build() {
@@ -77,7 +78,7 @@ t_man_pages_render() {
 
 t_man_options_match_help() {
 	man_build man
-	for p in incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8; do
+	for p in incmirror-bitmap.8 incmirror-watch.8 incmirror-validate.8 incmirror-lvm.8; do
 		man_text "man/$p" "$p.txt"
 	done
 	# incmirror-bitmap: the main --help and each command's.
@@ -86,7 +87,8 @@ t_man_options_match_help() {
 	cat help.main help.convert help.load help.save help.info >help.bitmap
 	"$TOP/tools/incmirror-watch/incmirror-watch" --help >help.watch
 	"$VALIDATE" --help >help.validate
-	for t in bitmap watch validate; do
+	"$LVMTOOL" --help >help.lvm
+	for t in bitmap watch validate lvm; do
 		n=0
 		for o in $(help_options help.$t); do
 			n=$((n + 1))
@@ -96,8 +98,8 @@ t_man_options_match_help() {
 		[ "$n" -ge 4 ] || die "only $n options found in incmirror-$t --help"
 		echo "NOTE: incmirror-$t: $n options, all in the man page"
 	done
-	# watch and validate: each option also has its own entry under OPTIONS.
-	for t in watch validate; do
+	# watch, validate and lvm: each option also has its own entry under OPTIONS.
+	for t in watch validate lvm; do
 		section incmirror-$t.8.txt OPTIONS >opts.$t
 		for o in $(help_options help.$t); do
 			grep -qE -- "^ +(-[a-zA-Z], )?$o( |,|$)" opts.$t ||
@@ -116,10 +118,12 @@ help_block() {
 t_tools_help_matches_doc() {
 	help_block "$TOP/Documentation/incmirror-watch.rst" >doc.watch
 	help_block "$TOP/Documentation/incmirror-validate.rst" >doc.validate
+	help_block "$TOP/Documentation/incmirror-lvm.rst" >doc.lvm
 	"$WATCH_SAN" --help >help.watch 2>err || die "incmirror-watch --help failed"
 	san_check err "incmirror-watch --help"
 	"$VALIDATE" --help >help.validate || die "incmirror-validate --help failed"
-	for t in watch validate; do
+	"$LVMTOOL" --help >help.lvm || die "incmirror-lvm --help failed"
+	for t in watch validate lvm; do
 		[ -s doc.$t ] || die "no help block in Documentation/incmirror-$t.rst"
 		diff -u doc.$t help.$t || die "incmirror-$t --help differs from its documentation"
 	done
@@ -242,6 +246,64 @@ t_tools_validate_usage() {
 	done
 }
 
+# l RC SHELL ARGS...: incmirror-lvm under SHELL must exit RC.
+l() {
+	local want=$1 sh=$2 rc
+	shift 2
+	$sh "$LVMTOOL" "$@" >out 2>err
+	rc=$?
+	[ "$rc" -eq "$want" ] || { cat out err; die "exit $rc, expected $want: $sh incmirror-lvm $*"; }
+}
+
+# The command line of incmirror-lvm, under every shell at hand; nothing here
+# reaches LVM or device-mapper (usage errors come first).
+t_tools_lvm_usage() {
+	local shells="sh" sh
+	command -v dash >/dev/null && shells="$shells dash"
+	command -v busybox >/dev/null && shells="$shells busybox_sh"
+	busybox_sh() { busybox sh "$@"; }
+	for sh in $shells; do
+		[ "$sh" = busybox_sh ] && sh="busybox sh"
+		$sh -n "$LVMTOOL" || die "$sh -n: syntax error"
+		l 0 "$sh" --help
+		grep -q '^Usage: incmirror-lvm start VG/LV DEST \[OPTIONS\]' out || die "help"
+		l 0 "$sh" --version
+		grep -qE '^incmirror-lvm [0-9]' out || die "version: $(cat out)"
+		l 2 "$sh"
+		grep -q 'expected a command' err || die "$(cat err)"
+		l 2 "$sh" frob vg/lv
+		grep -q "unknown command 'frob'" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv
+		grep -q 'start needs VG/LV and DEST' err || die "$(cat err)"
+		l 2 "$sh" status
+		l 2 "$sh" status vg/lv extra
+		l 2 "$sh" finish vg/lv --bitmap x
+		grep -q 'belong to start' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --bogus
+		grep -q "unknown option '--bogus'" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --bitmap
+		grep -q "option '--bitmap' needs a value" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --format era
+		grep -q 'give --bitmap' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --max-rate 1.5
+		l 2 "$sh" start vg/lv vg/d --region-size 64Q
+		l 2 "$sh" start nolv vg/d
+		grep -q "expected VG/LV, got 'nolv'" err || die "$(cat err)"
+		# A region size that does not fit is refused (3) before LVM is asked.
+		for r in 12K 2K 0 1G1; do
+			case $r in 1G1) l 2 "$sh" start vg/lv vg/d --region-size $r; continue ;; esac
+			l 3 "$sh" start vg/lv vg/d --region-size $r
+			grep -q "region size $r does not fit" err || die "$(cat err)"
+		done
+	done
+	# Every exit status the script defines is documented with that number.
+	for x in "0 EX_OK" "1 EX_FAILED" "2 EX_USAGE" "3 EX_REFUSED" "4 EX_ERROR"; do
+		set -- $x
+		grep -qE "^$2=$1\b" "$LVMTOOL" || die "lvm: $2 is not $1"
+		grep -qE "^\*\*$1\*\*" "$TOP/Documentation/incmirror-lvm.rst" || die "lvm: exit $1 undocumented"
+	done
+}
+
 t_install_uninstall() {
 	need make install
 	local rel= rel_re k src root list want rc
@@ -266,9 +328,10 @@ t_install_uninstall() {
 	fi
 	(cd "$root" && find . ! -type d | sed 's|^\./||' | sort) >list
 	{
-		printf '%s\n' usr/sbin/incmirror-bitmap usr/sbin/incmirror-validate usr/sbin/incmirror-watch \
+		printf '%s\n' usr/sbin/incmirror-bitmap usr/sbin/incmirror-lvm usr/sbin/incmirror-validate usr/sbin/incmirror-watch \
 			usr/share/incmirror/fio/incmirror-fill.fio usr/share/incmirror/fio/incmirror-verify.fio \
 			usr/share/man/man7/dm-incmirror.7 usr/share/man/man8/incmirror-bitmap.8 \
+			usr/share/man/man8/incmirror-lvm.8 \
 			usr/share/man/man8/incmirror-validate.8 usr/share/man/man8/incmirror-watch.8
 	} >want
 	rel_re=$(printf '%s' "$rel" | sed 's/[.+]/\\&/g')
@@ -282,12 +345,13 @@ t_install_uninstall() {
 		cp list list.rest
 	fi
 	diff -u want list.rest || die "make install installed other files than expected"
-	for t in incmirror-bitmap incmirror-watch incmirror-validate; do
+	for t in incmirror-bitmap incmirror-watch incmirror-validate incmirror-lvm; do
 		[ -x "$root/usr/sbin/$t" ] || die "$t not executable"
 	done
 	"$root/usr/sbin/incmirror-watch" --version >/dev/null || die "installed incmirror-watch does not run"
 	"$root/usr/sbin/incmirror-bitmap" --version >/dev/null || die "installed incmirror-bitmap does not run"
 	"$root/usr/sbin/incmirror-validate" --version >/dev/null || die "installed incmirror-validate does not run"
+	"$root/usr/sbin/incmirror-lvm" --version >/dev/null || die "installed incmirror-lvm does not run"
 	# The installed incmirror-validate finds its fio jobs in ../share/incmirror/fio
 	# (and incmirror-watch beside it): it gets as far as checking the devices.
 	if command -v dmsetup >/dev/null && command -v fio >/dev/null; then
