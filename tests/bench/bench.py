@@ -310,7 +310,7 @@ class Report:
                    % (os.path.basename(base), ji, ji)]
         gp += ["unset multiplot",
                "set output '%s-latency.png'" % os.path.basename(base),
-               "set multiplot layout 1,%d title 'write completion latency p50 / p99 / p99.9 (us, log scale), %s'"
+               "set multiplot layout 1,%d title 'write latency, submission to completion: p50 / p99 / p99.9 (us, log scale), %s'"
                % (n, title),
                "set logscale y", "set yrange [*:*]", "set key top left font 'sans,8'",
                "set style data histograms", "set style histogram clustered gap 1"]
