@@ -17,6 +17,7 @@
 #                          PNGs in bench/results/<date>-<release>/. BENCH_MIB,
 #                          BENCH_ROUNDS, BENCH_RUNTIME, BENCH_PARTS, BENCH_LEGS,
 #                          BENCH_MODULE=<.ko or dir>, BENCH_TAG: tests/README.md
+#   make check-full        make check with every guest case on every kernel
 #   make check-mutants     each tests/mutants/ patch is caught by its case
 #   make check-debug       every guest case on a KASAN/kmemleak/lockdep kernel
 #                          (built once from linux-source-6.12 and cached)
@@ -130,6 +131,12 @@ deps:
 
 check:
 	@tests/check $(if $(CASES),--cases "$(CASES)") --kernels "$(KERNELS)"
+
+# Every case on every kernel (make check runs the cases marked
+# "# CHECK-KERNEL:" on that kernel only, to stay under 15 minutes).
+.PHONY: check-full
+check-full:
+	@INCMIRROR_CHECK_FULL=1 tests/check --kernels "$(KERNELS)"
 
 # Each broken ordering in tests/mutants/ must be caught by its case.
 .PHONY: check-mutants

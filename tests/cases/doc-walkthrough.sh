@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: every command block of Documentation/walkthrough.rst runs in order with set -e (qcow2 persistent bitmap over qemu-nbd, incmirror-bitmap, incmirror-watch, verify, switch-over; incmirror-lvm with a dm-era list) and gives the outcome the document describes: only the listed regions copied, legs identical, LV switched over
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 600
 . "$INCMIRROR_TESTS/lib/guest.sh"
 

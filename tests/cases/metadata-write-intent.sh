@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: metadata: a write to a clean region has its bit on disk when it completes, idle bits are cleared lazily, a hot region costs no metadata I/O
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 180
 . "$INCMIRROR_TESTS/lib/guest.sh"
 WPID=

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: many small writes race copies of the same regions (8-sector and 1 MiB regions, set_dirty of written regions); synced devices end identical
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 . "$INCMIRROR_TESTS/lib/guest.sh"
 HAMMER=
 cleanup() {

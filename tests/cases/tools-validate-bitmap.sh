@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-validate --bitmap: an incremental mirror from a complete change list passes, one that misses a changed MiB fails naming where
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 240
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT

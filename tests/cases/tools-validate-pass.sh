@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-validate passes on two good devices (with a metadata device) and with --files, using the fio jobs of tests/fio; the devices really end identical
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 300
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
