@@ -1,0 +1,98 @@
+# Helpers for the cases with a remote (NBD) destination: a qemu-nbd server
+# on a file, over TCP on the guest's loopback, the kernel's nbd client
+# device as the destination, and tc netem on lo between them. Source it
+# after guest.sh. busybox has its own `tc` without netem: always call
+# /usr/sbin/tc (iproute2).
+
+TC=/usr/sbin/tc
+
+# nbd_setup: loopback up, nbd and sch_netem loaded, no qdisc on lo.
+nbd_setup() {
+	ip link set lo up || fail "ip link set lo up"
+	[ -b /dev/nbd0 ] || modprobe nbd nbds_max=4 || fail "modprobe nbd"
+	modprobe sch_netem || fail "modprobe sch_netem"
+	$TC qdisc del dev lo root >/dev/null 2>&1
+	return 0
+}
+
+# nbd_serve FILE PORT: serve FILE (raw) on 127.0.0.1:PORT. The files are on
+# tmpfs, which has no O_DIRECT on 6.1: the server writes through tmpfs's
+# page cache, which is the file's storage (a killed server loses nothing it
+# acknowledged).
+# qemu-nbd --fork returns once the server listens; its pid lands in
+# /tmp/nbd-server.PORT.pid. Up to two clients: a client that timed out may
+# still count as connected on the server until its socket closes.
+nbd_serve() {
+	rm -f "/tmp/nbd-server.$2.pid"
+	qemu-nbd -f raw -t -e 2 --fork --pid-file="/tmp/nbd-server.$2.pid" \
+		-b 127.0.0.1 -p "$2" --cache=writeback "$1" >"/tmp/nbd-server.$2.log" 2>&1 ||
+		{ cat "/tmp/nbd-server.$2.log" >&2; fail "qemu-nbd could not serve $1 on port $2"; }
+}
+
+# nbd_server_pid PORT
+nbd_server_pid() {
+	cat "/tmp/nbd-server.$1.pid" 2>/dev/null
+}
+
+# nbd_kill_server PORT: SIGKILL the server (a crash, not a clean shutdown)
+# and wait until it is gone.
+nbd_kill_server() {
+	_n_pid=$(nbd_server_pid "$1")
+	[ -n "$_n_pid" ] || fail "no server pid for port $1"
+	kill -9 "$_n_pid" || fail "kill -9 $_n_pid"
+	wait_pid_gone "$_n_pid" 10 || fail "qemu-nbd $_n_pid still there after SIGKILL"
+}
+
+# nbd_connect PORT DEV TIMEOUT: connect the kernel client DEV (/dev/nbdN) to
+# the server, 4 KiB blocks, TIMEOUT seconds per request (nbd-client -t).
+nbd_connect() {
+	nbd-client 127.0.0.1 "$1" "$2" -b 4096 -t "$3" -N '' >/tmp/nbd-client.log 2>&1 ||
+		{ cat /tmp/nbd-client.log >&2; fail "nbd-client could not connect $2 to port $1"; }
+	nbd-client -c "$2" >/dev/null || fail "$2 is not connected after nbd-client"
+}
+
+# nbd_disconnect DEV: disconnect DEV if it is connected (no failure).
+nbd_disconnect() {
+	nbd-client -d "$1" >/dev/null 2>&1
+	return 0
+}
+
+# netem ARGS...: set (or replace) the netem qdisc on lo, e.g.
+# `netem delay 10ms 5ms loss 0.5%`; `netem off` removes it.
+netem() {
+	if [ "$1" = off ]; then
+		$TC qdisc del dev lo root >/dev/null 2>&1
+		return 0
+	fi
+	$TC qdisc replace dev lo root netem "$@" || fail "tc qdisc replace dev lo root netem $*"
+}
+
+# nbd_cleanup: what a case's EXIT trap calls (before cleanup_devices).
+nbd_cleanup() {
+	netem off
+	for _n_f in /tmp/nbd-server.*.pid; do
+		[ -f "$_n_f" ] && kill -9 "$(cat "$_n_f")" 2>/dev/null
+	done
+	dmsetup remove_all >/dev/null 2>&1
+	for _n_d in /dev/nbd0 /dev/nbd1 /dev/nbd2 /dev/nbd3; do
+		nbd_disconnect "$_n_d"
+	done
+	rm -f /tmp/nbd-server.*
+}
+
+# fio_write_clat_ms JSON_FILE: "<p99> <max>" completion latency of the
+# writes, in ms, from fio's --output-format=json (its layout is one key per
+# line: the "write" object, its "clat_ns" object, then "max" and the
+# "percentile" list).
+fio_write_clat_ms() {
+	awk '
+	/"write" : \{/ { w = 1 }
+	w && /"clat_ns" : \{/ { c = 1 }
+	c && /"max" :/ { gsub(/[^0-9.]/, "", $3); max = $3 }
+	c && /"99.000000" :/ { gsub(/[^0-9.]/, "", $3); p99 = $3 }
+	c && /"lat_ns" : \{/ { exit }
+	END {
+		if (max == "" || p99 == "") exit 1
+		printf "%.1f %.1f\n", p99 / 1e6, max / 1e6
+	}' "$1" || fail "no write completion latency in $1"
+}
