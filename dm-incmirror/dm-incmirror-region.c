@@ -174,7 +174,7 @@ static void im_region_put_locked(struct im_region *node,
 void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
 {
 	struct im_region *node;
-	u64 newly;
+	u64 newly, r;
 
 	if (first == last)
 		newly = region_map_mark_dirty(mc->map, first);
@@ -182,10 +182,23 @@ void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
 		newly = region_map_mark_range_dirty(mc->map, first, last + 1);
 	if (newly)
 		mc->synced_reported = false;
-	/* At most copy_depth jobs' regions are on the list. */
-	list_for_each_entry(node, &mc->copying, copy_list)
-		if (node->region >= first && node->region <= last)
-			node->redirtied = true;
+	/*
+	 * Rule 3: flag the entries being copied in the range. The list holds
+	 * up to copy_depth jobs' regions (256 at depth 16) and set_dirty_hex
+	 * calls this once per set bit under the lock, so look a short range
+	 * up in the hash instead of walking the list: min(range, list) steps.
+	 */
+	if (last - first < mc->nr_copying) {
+		for (r = first; r <= last; r++) {
+			node = im_region_find_locked(mc, r);
+			if (node && node->copying)
+				node->redirtied = true;
+		}
+	} else {
+		list_for_each_entry(node, &mc->copying, copy_list)
+			if (node->region >= first && node->region <= last)
+				node->redirtied = true;
+	}
 	im_md_mark_dirty_locked(mc, first, last);
 }
 
@@ -296,6 +309,7 @@ void im_region_copy_begin_locked(struct incmirror *mc,
 	im_region_add_locked(mc, node, region);
 	node->copying = true;
 	list_add_tail(&node->copy_list, &mc->copying);
+	mc->nr_copying++;
 	im_md_copy_claimed_locked(mc, region);
 }
 
@@ -309,6 +323,7 @@ void im_region_copy_end_locked(struct incmirror *mc, struct im_region *node,
 {
 	node->copying = false;
 	list_del(&node->copy_list);
+	mc->nr_copying--;
 	if (copied && !node->redirtied)
 		region_map_mark_clean(mc->map, node->region);
 	bio_list_merge(&mc->ready, &node->deferred);

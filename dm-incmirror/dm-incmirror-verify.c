@@ -111,8 +111,13 @@ enum im_verify_step {
 	IM_VSTEP_STOP,		/* finished, stopped or suspended */
 };
 
+/*
+ * On IM_VSTEP_COMPARE, *spare became the entry of the claimed region:
+ * returned in *claimed (and *spare is NULL).
+ */
 static enum im_verify_step im_verify_claim_locked(struct incmirror *mc,
 						  struct im_region **spare,
+						  struct im_region **claimed,
 						  u64 *region,
 						  unsigned long *delay)
 {
@@ -152,6 +157,7 @@ static enum im_verify_step im_verify_claim_locked(struct incmirror *mc,
 
 	v->busy_tries = 0;
 	im_region_verify_begin_locked(mc, *spare, r);
+	*claimed = *spare;
 	*spare = NULL;
 	*region = r;
 	return IM_VSTEP_COMPARE;
@@ -162,7 +168,7 @@ static void im_verify_work(struct work_struct *ws)
 	struct im_verify *v = container_of(to_delayed_work(ws),
 					   struct im_verify, work);
 	struct incmirror *mc = container_of(v, struct incmirror, verify);
-	struct im_region *spare = NULL, *node, *to_free;
+	struct im_region *spare = NULL, *node = NULL, *to_free;
 	enum im_verify_step step = IM_VSTEP_SCANNED;
 	unsigned long delay = 0;
 	unsigned int batch;
@@ -174,9 +180,7 @@ static void im_verify_work(struct work_struct *ws)
 			spare = im_region_alloc(mc, GFP_NOIO);
 
 		spin_lock_irq(&mc->lock);
-		step = im_verify_claim_locked(mc, &spare, &r, &delay);
-		node = step == IM_VSTEP_COMPARE ?
-			im_region_find_locked(mc, r) : NULL;
+		step = im_verify_claim_locked(mc, &spare, &node, &r, &delay);
 		spin_unlock_irq(&mc->lock);
 
 		if (step == IM_VSTEP_STOP || step == IM_VSTEP_LATER)

@@ -120,6 +120,7 @@ struct incmirror {
 	struct region_map *map;
 	DECLARE_HASHTABLE(active, IM_HASH_BITS);
 	struct list_head copying;	/* entries being copied */
+	unsigned int nr_copying;	/* entries on that list */
 	/*
 	 * With dest_zeroed: regions the destination may hold data in (written
 	 * through this target or its predecessors, or not known). Else NULL.
