@@ -167,6 +167,8 @@ SET_TITLE = {
     "cpu": "CPU-bound legs",
     "delay": "both legs behind dm-delay",
     "slowdst": "fast source, destination behind dm-delay",
+    "thin": "a new thin LV: dm-thin pool, 64 KiB blocks, takes no write-zeroes",
+    "loop": "a new sparse file on tmpfs behind loop, takes write-zeroes",
 }
 TARGET_TITLE = {
     "linear": "dm-linear (source only)",
@@ -193,7 +195,8 @@ class Report:
         self.runs = read_fio_runs(self.raw)
         self.recs = read_records(self.raw)
         self.lines = []
-        self.summary = {"info": self.info, "writes": {}, "slowdst": {}, "copy": {}, "load": {}, "memory": {}}
+        self.summary = {"info": self.info, "writes": {}, "slowdst": {}, "copy": {}, "load": {}, "memory": {},
+                        "sparse": {}}
         self.plots = os.path.join(d, "plots")
         os.makedirs(self.plots, exist_ok=True)
 
@@ -544,6 +547,115 @@ class Report:
             self.p()
             self.summary["memory"] = mem
 
+    # -- part 5 --
+    SPARSE_ORDER = [("thin", "dd"), ("thin", "dd-sparse"), ("thin", "raid1-resync"), ("thin", "im-full"),
+                    ("thin", "im-full-dz"), ("loop", "raid1-resync"), ("loop", "im-full")]
+
+    def sparse(self):
+        if not any(k[0] == "sparse" for k in self.recs):
+            return
+        mib = float(self.info.get("mib", 0))
+        regions = int(float(self.info.get("regions", 0)))
+        data = med(self.rec("sparse", "-", "source", "data_regions"))
+        data = int(data) if data is not None else None
+        cases = [c for c in self.SPARSE_ORDER if self.rec("sparse", c[0], c[1], "ms")]
+        known = set(self.SPARSE_ORDER)
+        cases += sorted(set((k[1], k[2]) for k in self.recs if k[0] == "sparse" and k[4] == "ms") - known)
+        nr = max(len(self.rec("sparse", d, c, "ms")) for d, c in cases)
+        self.p("== Part 5: sparse copy of a mostly-zero %.0f MiB source onto a new destination"
+               " (ms, medians of %d rounds; a dmsetup call costs %s ms here) =="
+               % (mib, nr, fnum(med(self.rec("info", "-", "dmsetup", "call_ms")), 0)))
+        self.p("source: %s of %d regions of 64 KiB hold random data (%s, at random across the device),"
+               " the rest zeroes" % (data if data is not None else "?", regions,
+                                     "%.1f%%" % (100.0 * data / regions) if data is not None and regions else "?"))
+        for d in ("thin", "loop"):
+            if any(x == d for x, _ in cases):
+                self.p("  %-4s  %s" % (d, SET_TITLE[d]))
+        self.p("allocated: 64 KiB blocks the destination holds after the copy (thin: the pool's used data blocks;"
+               " loop: the file's KiB / 64); least possible = the data regions (%s), every block = %d"
+               % (data if data is not None else "?", regions))
+        summ = {"data_regions": data, "regions": regions, "mib": mib}
+        for d, c in cases:
+            v = self.rec("sparse", d, c, "ms")
+            al = self.rec("sparse", d, c, "alloc_blocks")
+            z = self.rec("sparse", d, c, "zeroed_regions")
+            e = {"ms": med(v), "ms_rounds": v, "alloc_blocks": med(al), "alloc_blocks_rounds": al,
+                 "alloc_vs_min": ratio(med(al), data), "zeroed_regions": med(z) if z else None}
+            mapped = self.rec("sparse", d, c, "thin_mapped_sectors")
+            if mapped:
+                e["thin_mapped_blocks"] = med(mapped) / 128.0
+                e["thin_mapped_blocks_rounds"] = [x / 128.0 for x in mapped]
+            summ.setdefault(d, {})[c] = e
+        rows = []
+        warn = []
+        for d, c in cases:
+            e = summ[d][c]
+            base = summ[d].get("raid1-resync", {}).get("ms")
+            e["time_vs_raid1"] = ratio(e["ms"], base)
+            al = e["alloc_blocks_rounds"]
+            if al and min(al) != max(al):
+                alloc = "%s-%s" % (fnum(min(al), 0), fnum(max(al), 0))
+                warn.append("%s onto %s: allocated %s over the rounds (not the same every time)"
+                            % (c, d, " ".join(fnum(x, 0) for x in al)))
+            else:
+                alloc = fnum(e["alloc_blocks"], 0) if e["alloc_blocks"] is not None else "-"
+            if "thin_mapped_blocks_rounds" in e and e["thin_mapped_blocks_rounds"] != al:
+                warn.append("%s onto %s: thin LV maps %s blocks, the pool counts %s" %
+                            (c, d, e["thin_mapped_blocks_rounds"], al))
+            rows.append([c, d, fnum(e["ms"], 0), fnum(mib * 1000 / e["ms"]) if e["ms"] else "-",
+                         fratio(e["time_vs_raid1"]), fspread(spread(e["ms_rounds"])), alloc,
+                         fratio(e["alloc_vs_min"]),
+                         fnum(e["zeroed_regions"], 0) if e["zeroed_regions"] is not None else "-"])
+        for l in table(rows, ["copy", "dest", "ms", "MiB/s", "x raid1", "spread", "allocated", "x least",
+                              "zeroed"]):
+            self.p(l)
+        g = lambda d, c: summ.get(d, {}).get(c, {}).get("ms")
+        rat = {
+            "im-full-dz/raid1-resync (thin)": ratio(g("thin", "im-full-dz"), g("thin", "raid1-resync")),
+            "im-full/raid1-resync (thin)": ratio(g("thin", "im-full"), g("thin", "raid1-resync")),
+            "im-full-dz/im-full (thin)": ratio(g("thin", "im-full-dz"), g("thin", "im-full")),
+            "im-full-dz/dd-sparse (thin)": ratio(g("thin", "im-full-dz"), g("thin", "dd-sparse")),
+            "im-full/raid1-resync (loop)": ratio(g("loop", "im-full"), g("loop", "raid1-resync")),
+        }
+        summ["ratios (time: lower is better)"] = rat
+        self.p("x raid1: time / raid1-resync onto the same kind of destination; x least: allocated / data regions;"
+               " zeroed: status zeroed= (regions sent as write-zeroes or, with dest_zeroed, not written)")
+        self.p("time ratios (lower is better): " + ", ".join("%s %s" % (k, fratio(v)) for k, v in rat.items()))
+        for w in warn:
+            self.p("WARNING: " + w)
+        self.p("(dd: bs=1M; dd-sparse: bs=64K conv=sparse, seeks over zero blocks; im-full-dz: feature dest_zeroed;"
+               " every copy compared equal to the source after it was timed)")
+        self.p()
+        self.summary["sparse"] = summ
+        self.plot_sparse(summ, cases, data, regions)
+
+    def plot_sparse(self, summ, cases, data, regions):
+        base = os.path.join(self.plots, "sparse")
+        with open(base + ".dat", "w") as f:
+            f.write("# copy/dest ms(median) alloc_blocks(median)\n")
+            for d, c in cases:
+                e = summ[d][c]
+                f.write("%s/%s %s %s\n" % (c, d, "%.1f" % e["ms"] if e["ms"] is not None else "NaN",
+                                           "%.2f" % e["alloc_blocks"] if e["alloc_blocks"] is not None else "NaN"))
+        gp = ["set terminal %s size 1100,500 font 'sans,9'" % TERM,
+              "set output 'sparse.png'",
+              "set multiplot layout 1,2 title 'sparse copy: %s of %d regions hold data, onto a new thin LV or sparse"
+              " loop file (medians)'" % (data, regions),
+              "set style fill solid 0.8 border -1", "set boxwidth 0.7",
+              "set xtics rotate by -40 nomirror", "set grid ytics", "set yrange [0:*]",
+              "set title 'copy time (ms)'", "unset key",
+              "plot 'sparse.dat' using 0:2:xtic(1) with boxes lc rgb '#4472c4', "
+              "'' using 0:2:(sprintf('%.0f',$2)) with labels offset 0,0.7 font 'sans,7'",
+              "set title 'destination blocks allocated (64 KiB)'", "set key top left font 'sans,8'",
+              "set yrange [0:%d]" % int(regions * 1.15 + 1),
+              "plot 'sparse.dat' using 0:3:xtic(1) with boxes lc rgb '#ed7d31' notitle, "
+              "'' using 0:3:(sprintf('%%.0f',$3)) with labels offset 0,0.7 font 'sans,7' notitle, "
+              "%s with lines dt 2 lw 2 lc rgb '#70ad47' title 'least: data regions (%s)', "
+              "%d with lines dt 3 lc rgb '#c00000' title 'every block (%d)'"
+              % (data if data is not None else "NaN", data, regions, regions),
+              "unset multiplot"]
+        self.gnuplot(base + ".gp", gp)
+
     def gnuplot(self, path, lines):
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -570,6 +682,7 @@ class Report:
         self.writes("slowdst", "slowdst")
         self.copies()
         self.load_mem()
+        self.sparse()
         text = "\n".join(self.lines) + "\n"
         with open(os.path.join(self.dir, "results.txt"), "w") as f:
             f.write(text)

@@ -9,14 +9,15 @@
 #
 # Parameters come from /mnt/add/bench.env (written by tests/bench/run) or the
 # environment: BENCH_MIB, BENCH_ROUNDS, BENCH_RUNTIME, BENCH_PARTS,
-# BENCH_LEGS, BENCH_DELAY_MS, BENCH_SAMPLE_MS, BENCH_COPY_RATE.
+# BENCH_LEGS, BENCH_DELAY_MS, BENCH_SAMPLE_MS, BENCH_COPY_RATE,
+# BENCH_SPARSE_PERMILLE.
 . "$INCMIRROR_TESTS/lib/guest.sh"
 [ -f /mnt/add/bench.env ] && . /mnt/add/bench.env
 
 MIB=${BENCH_MIB:-512}
 ROUNDS=${BENCH_ROUNDS:-3}
 RUNTIME=${BENCH_RUNTIME:-5}
-PARTS=${BENCH_PARTS:-writes slowdst copy load}
+PARTS=${BENCH_PARTS:-writes slowdst copy load sparse}
 LEGS=${BENCH_LEGS:-loop}
 DELAY_MS=${BENCH_DELAY_MS:-2}
 SAMPLE_MS=${BENCH_SAMPLE_MS:-100}
@@ -26,6 +27,7 @@ SLOWDST_JOBS=${BENCH_SLOWDST_JOBS:-w4k-qd1 w4k-qd32 w128k-qd8}
 WRITE_SETS=${BENCH_WRITE_SETS:-cpu delay}
 COPY_SETS=${BENCH_COPY_SETS:-cpu delay}
 DELAY_RESYNC=${BENCH_DELAY_RESYNC:-0} # dm-raid1 resync on the delayed legs: slow
+SPARSE_PERMILLE=${BENCH_SPARSE_PERMILLE:-100} # part 5: data regions of the source, per mille
 SCATTER=/mnt/add/scatter.raw # 1 Mi of 4 Mi regions set (tests/bench/bench.py)
 REGION=128                   # 64 KiB regions, for dm-incmirror and dm-raid1
 OUT=/tmp/bench-out
@@ -96,13 +98,19 @@ zero_head() {
 SZ=$((MIB * 2048))
 REGIONS=$(((SZ + REGION - 1) / REGION))
 META_SECTORS=$((8 + 8 * ((REGIONS + 32767) / 32768)))
-setup_legs() {
+setup_modules() {
 	modprobe loop 2>/dev/null
 	modprobe dm-delay || fail "modprobe dm-delay"
 	modprobe dm-mirror || fail "modprobe dm-mirror"
 	modprobe dm-zero || fail "modprobe dm-zero"
-	# /tmp holds the loop files, the fio output and part 4's sparse files.
+	if has sparse; then
+		modprobe dm-thin-pool || fail "modprobe dm-thin-pool"
+	fi
+	# /tmp holds the loop files, the fio output and the sparse files of
+	# parts 4 and 5.
 	mount -o remount,size=95% /tmp || fail "remount /tmp"
+}
+setup_legs() {
 	case $LEGS in
 	loop)
 		mkdir -p /tmp/legs
@@ -325,10 +333,11 @@ dirty_list() {
 }
 
 # copy_run SET CASE ROUND [SAMPLE]: one timed copy of the whole device of
-# CASE: dd, fio-copy, raid1-resync, im-full or im-full-meta. Records ms.
+# CASE: dd, dd-sparse, fio-copy, raid1-resync, im-full, im-full-meta or
+# im-full-dz. Records ms, under part COPY_PART (default copy).
 copy_run() {
 	_set=$1 _case=$2 _round=$3 _sample=${4:-}
-	_pfx=copy
+	_pfx=${COPY_PART:-copy}
 	[ -n "$_sample" ] && _pfx=progress
 	if [ -n "$_sample" ]; then
 		sampler_start bc "$OUT/progress/$_set-$_case.txt"
@@ -338,6 +347,13 @@ copy_run() {
 	dd)
 		_t0=$(uptime_ms)
 		cdd if="$SRC" of="$DST" bs=1M iflag=direct oflag=direct
+		_t1=$(uptime_ms)
+		;;
+	dd-sparse)
+		# A plain sparse copy: dd seeks over every all-zero 64 KiB
+		# block (one region) of the source instead of writing it.
+		_t0=$(uptime_ms)
+		cdd if="$SRC" of="$DST" bs=64K iflag=direct oflag=direct conv=sparse
 		_t1=$(uptime_ms)
 		;;
 	fio-copy)
@@ -363,17 +379,22 @@ copy_run() {
 		wait_done bc raid1
 		_t1=$(uptime_ms)
 		;;
-	im-full | im-full-meta)
+	im-full | im-full-meta | im-full-dz)
 		_f=
-		if [ "$_case" = im-full-meta ]; then
+		case $_case in
+		im-full-meta)
 			zero_head "$META"
 			_f=" 2 metadata $META"
-		fi
+			;;
+		im-full-dz) _f=" 1 dest_zeroed" ;;
+		esac
 		_t0=$(uptime_ms)
 		dm_create bc "0 $SZ incmirror $SRC $DST $REGION$_f" >/dev/null
 		wait_done bc im
 		_t1=$(uptime_ms)
 		rec "$_pfx" "$_set" "$_case" - "$_round" copied_sectors "$(dm_field bc 5)"
+		_z=$(dm_field bc 13)
+		rec "$_pfx" "$_set" "$_case" - "$_round" zeroed_regions "${_z#zeroed=}"
 		;;
 	*) fail "unknown copy $_case" ;;
 	esac
@@ -609,16 +630,137 @@ load_round() {
 	rm -f /tmp/bench/ls.img /tmp/bench/ld.img /tmp/bench/lm.img
 }
 
+# Part 5: sparse copy of a mostly-zero source onto a new thin destination.
+# The source SPSRC: a loop device over a sparse file on tmpfs of MIB MiB in
+# which SPARSE_PERMILLE per mille of the 64 KiB regions (distinct, at random
+# across the device, the same in every round: dirty_list, seed 11) hold
+# random data and the rest are zeroes (holes). Every copy goes to a new
+# destination, made just before it and removed after it:
+#   thin   a new thin LV of a new dm-thin pool with 64 KiB blocks (one block
+#          a region; data and metadata loop files on tmpfs, made anew):
+#          takes no write-zeroes; allocated = the pool's used data blocks
+#   loop   a new sparse file on tmpfs behind a loop device, which takes
+#          write-zeroes (punching holes); allocated = the file's blocks, in
+#          64 KiB units
+# The least either can allocate is one block per data region. Every copy is
+# compared with the source after it is timed (a difference fails the run).
+SP=/tmp/sparse
+SPARSE_CASES="thin:dd thin:dd-sparse thin:raid1-resync thin:im-full thin:im-full-dz loop:raid1-resync loop:im-full"
+sparse_setup() {
+	mkdir -p "$SP"
+	rm -f "$SP"/*.img
+	truncate -s $((MIB * 1048576)) "$SP/src.img" || fail "truncate $SP/src.img"
+	SPSRC=$(loop_attach "$SP/src.img")
+	dirty_list "$SPARSE_PERMILLE" 11 >"$SP/data.txt"
+	SP_DATA=$(wc -l <"$SP/data.txt")
+	say "sparse: random data into $SP_DATA of $REGIONS regions of $SPSRC"
+	while read -r _r; do
+		cdd if=/dev/urandom of="$SPSRC" bs=64K seek="$_r" count=1 oflag=direct
+	done <"$SP/data.txt"
+	sync
+	rec sparse - source - 0 data_regions "$SP_DATA"
+	rec sparse - source - 0 file_kib "$(du -k "$SP/src.img" | cut -f1)"
+}
+
+# sparse_dest KIND: a new destination of KIND (thin, loop) as SPDST.
+sparse_dest() {
+	sparse_dest_rm
+	case $1 in
+	thin)
+		truncate -s $((SZ * 512)) "$SP/pool-data.img" || fail "truncate pool-data"
+		# A new all-zero metadata device: the pool formats it.
+		truncate -s 8388608 "$SP/pool-meta.img" || fail "truncate pool-meta"
+		SP_PD=$(loop_attach "$SP/pool-data.img")
+		SP_PM=$(loop_attach "$SP/pool-meta.img")
+		dm_create sp-pool "0 $SZ thin-pool $SP_PM $SP_PD $REGION 0" >/dev/null
+		dm_msg sp-pool create_thin 0
+		SPDST=$(dm_create sp-thin "0 $SZ thin /dev/mapper/sp-pool 0")
+		[ "$(sparse_alloc thin)" = 0 ] || fail "a new thin pool with used blocks: $(dmsetup status sp-pool)"
+		;;
+	loop)
+		truncate -s $((SZ * 512)) "$SP/dst.img" || fail "truncate $SP/dst.img"
+		SPDST=$(loop_attach "$SP/dst.img")
+		SP_DL=$SPDST
+		SP_WZ=$(cat "/sys/block/${SPDST#/dev/}/queue/write_zeroes_max_bytes")
+		;;
+	*) fail "unknown sparse destination $1" ;;
+	esac
+}
+sparse_dest_rm() {
+	dmsetup remove sp-thin 2>/dev/null
+	dmsetup remove sp-pool 2>/dev/null
+	for _l in ${SP_PD:-} ${SP_PM:-} ${SP_DL:-}; do
+		/usr/sbin/losetup -d "$_l" 2>/dev/null
+	done
+	SP_PD= SP_PM= SP_DL= SPDST=
+	rm -f "$SP/pool-data.img" "$SP/pool-meta.img" "$SP/dst.img"
+}
+# sparse_alloc KIND: what the current destination has allocated, in 64 KiB
+# blocks (loop: the file's KiB, as du counts them, / 64, two decimals).
+sparse_alloc() {
+	case $1 in
+	thin) dmsetup status sp-pool | awk '{ split($6, a, "/"); print a[1] }' ;;
+	loop) du -k "$SP/dst.img" | awk '{ v = $1 / 64; if (v == int(v)) print v; else printf "%.2f\n", v }' ;;
+	esac
+}
+
+# sparse_run KIND CASE ROUND: one timed copy of CASE onto a new destination
+# of KIND, then its allocation and the check against the source.
+sparse_run() {
+	sparse_dest "$1"
+	_sv_src=${SRC:-} _sv_dst=${DST:-}
+	SRC=$SPSRC DST=$SPDST COPY_PART=sparse
+	copy_run "$1" "$2" "$3"
+	SRC=$_sv_src DST=$_sv_dst COPY_PART=
+	# Every write of the copy has completed (a synced target, dd's exit);
+	# the pool's status commits its metadata before it reports.
+	rec sparse "$1" "$2" - "$3" alloc_blocks "$(sparse_alloc "$1")"
+	case $1 in
+	thin)
+		rec sparse "$1" "$2" - "$3" thin_mapped_sectors "$(dm_field sp-thin 1)"
+		rec sparse "$1" "$2" - "$3" pool_data_kib "$(du -k "$SP/pool-data.img" | cut -f1)"
+		;;
+	loop) rec sparse "$1" "$2" - "$3" write_zeroes_max_bytes "$SP_WZ" ;;
+	esac
+	# GNU cmp (busybox's compares a byte at a time: minutes at 512 MiB).
+	_tc=$(uptime_ms)
+	drop_caches "$SPSRC" "$SPDST"
+	/usr/bin/cmp -s "$SPSRC" "$SPDST" || {
+		echo "regions that differ (first 20): $(diff_regions "$SPSRC" "$SPDST" "$REGION" | tr '\n' ' ')" >&2
+		fail "sparse: $2 onto $1: the copy differs from the source"
+	}
+	rec sparse "$1" "$2" - "$3" cmp_ms $(($(uptime_ms) - _tc))
+	sparse_dest_rm
+	drop_caches # what cmp read: 2 x MIB MiB of page cache beside the legs
+}
+
+sparse_round() { # sparse_round ROUND
+	for _v in $(rotate $(($1 - 1)) $SPARSE_CASES); do
+		say "sparse round $1/$ROUNDS: ${_v#*:} onto a new ${_v%%:*} destination"
+		sparse_run "${_v%%:*}" "${_v#*:}" "$1"
+	done
+}
+
 # ---- main -----------------------------------------------------------------
 
 for _j in $JOBS $SLOWDST_JOBS; do
 	case $_j in w4k-qd1 | w4k-qd32 | w128k-qd8 | rw70-qd16) ;; *) fail "unknown fio job '$_j'" ;; esac
 done
 
+has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+for _p in $PARTS; do
+	case $_p in writes | slowdst | copy | load | sparse) ;; *) fail "unknown part '$_p' in BENCH_PARTS" ;; esac
+done
+
 dmsetup targets | grep -q '^incmirror ' || fail "dm-incmirror is not loaded"
 say "$(uname -r): $MIB MiB legs ($LEGS), $ROUNDS rounds, ${RUNTIME}s per fio job, parts: $PARTS"
 
-setup_legs
+setup_modules
+# Parts 1 to 3 use the legs; parts 4 and 5 make their own devices.
+if has writes || has slowdst || has copy; then
+	setup_legs
+fi
+has sparse && sparse_setup
 {
 	echo "kernel $(uname -r)"
 	echo "mib $MIB"
@@ -635,6 +777,8 @@ setup_legs
 	echo "write_sets $WRITE_SETS"
 	echo "copy_sets $COPY_SETS"
 	echo "delay_resync $DELAY_RESYNC"
+	echo "sparse_permille $SPARSE_PERMILLE"
+	echo "sparse_cases $SPARSE_CASES"
 	echo "incmirror_version $(dmsetup targets | awk '$1 == "incmirror" { print $2 }')"
 	echo "incmirror_sha256 $(sha256sum /lib/modules/$(uname -r)/extra/dm-incmirror.ko 2>/dev/null | cut -c1-16)"
 	echo "mirror_version $(dmsetup targets | awk '$1 == "mirror" { print $2 }')"
@@ -648,7 +792,6 @@ _t0=$(uptime_ms)
 for _i in 1 2 3 4 5; do dmsetup version >/dev/null; done
 rec info - dmsetup - 0 call_ms $((($(uptime_ms) - _t0) / 5))
 
-has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	if has writes; then
@@ -660,6 +803,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		mem_round "$r"
 		load_round "$r"
 	fi
+	has sparse && sparse_round "$r"
 	r=$((r + 1))
 done
 has copy && progress_runs
