@@ -12,16 +12,11 @@ MNT=/tmp/mnt
 cleanup() {
 	umount $MNT 2>/dev/null
 	umount /tmp/mnt2 2>/dev/null
-	incmirror-lvm abort $VG/data >/dev/null 2>&1
-	vgchange -an $VG >/dev/null 2>&1
-	vgremove -f $VG >/dev/null 2>&1
-	pvremove -ff -y /dev/ram0 >/dev/null 2>&1
-	dmsetup remove_all >/dev/null 2>&1
+	lvm_teardown $VG /dev/ram0
 }
 ram_devices 2 200
 trap cleanup EXIT
-run pvcreate -ff -y -q /dev/ram0
-run vgcreate -q -s 4M $VG /dev/ram0
+lvm_vg $VG /dev/ram0
 run lvcreate -q -y -L 32M -n data $VG
 run lvcreate -q -y -L 32M -n dst $VG
 run lvcreate -q -y -L 16M -n small $VG
@@ -43,27 +38,13 @@ check_files() {
 	(cd $MNT && /usr/bin/sha256sum -c --quiet /tmp/files.sha) || fail "$1: files differ"
 }
 
-# snapshot DIR: what device-mapper and LVM look like (names, numbers,
-# tables, suspended or not, LVM metadata) and the state directory.
-snapshot() {
-	mkdir -p "$1"
-	dmsetup ls | sort >"$1/ls"
-	for d in $(dmsetup ls | awk '{ print $1 }' | sort); do
-		echo "$d: $(dmsetup table "$d")"
-		dmsetup info "$d" | grep -E '^(State|Tables present|Open count)'
-	done >"$1/tables"
-	lvs --noheadings -o lv_name,lv_attr,seg_pe_ranges $VG | sort >"$1/lvs"
-	ls /run/incmirror-lvm 2>/dev/null >"$1/state"
-}
-same_as() { # DIR WHAT
-	snapshot /tmp/now
-	for f in ls tables lvs state; do
-		cmp -s "$1/$f" /tmp/now/$f || { diff "$1/$f" /tmp/now/$f; fail "$2: $f changed"; }
-	done
-}
+# snapshot DIR / same_as DIR WHAT: device-mapper, LVM and the state
+# directory (lvm_snapshot in guest.sh).
+snapshot() { lvm_snapshot $VG "$1"; }
+same_as() { lvm_same_as $VG "$1" "$2"; }
 snapshot /tmp/before
 DATA_TABLE=$(dmsetup table $VG-data)
-DATA_NUM=$(dmsetup info -c --noheadings -o major,minor $VG-data | tr -d ' ')
+DATA_NUM=$(dm_devnum $VG-data)
 
 # refused WHAT PATTERN ARGS...: exit 3, PATTERN on stderr, nothing changed.
 refused() {
@@ -123,8 +104,7 @@ same_as /tmp/before "start --dry-run"
 # A full mirror, paced so that it is still copying below.
 run incmirror-lvm start $VG/data $VG/dst --max-rate 64
 dmsetup table $VG-data | grep -q " incmirror " || fail "no mirror table"
-assert_eq "$(dmsetup info -c --noheadings -o major,minor $VG-data | tr -d ' ')" "$DATA_NUM" \
-	"device number while mirrored"
+assert_eq "$(dm_devnum $VG-data)" "$DATA_NUM" "device number while mirrored"
 incmirror-lvm status $VG/data >/tmp/st || fail "status"
 grep -qx 'state: copying' /tmp/st || { cat /tmp/st; fail "not copying"; }
 # The filesystem stays in use: writes through the mirror.
@@ -151,12 +131,18 @@ same_as /tmp/before "abort mid-copy"
 assert_eq "$(dmsetup table $VG-data)" "$DATA_TABLE" "table after abort"
 check_files "after abort"
 
-# A device destination: finish is refused (abort ends such a mirror).
+# A device destination: finish is refused, changing nothing, and says to
+# end such a mirror with abort.
 run incmirror-lvm start $VG/data /dev/ram1
 run incmirror-lvm wait $VG/data
+snapshot /tmp/mirrored
 incmirror-lvm finish $VG/data >/tmp/r.out 2>/tmp/r.err
 assert_eq "$?" 3 "finish onto a device: exit status"
-grep -q 'not an LV of' /tmp/r.err || fail "finish onto a device: $(cat /tmp/r.err)"
+cat /tmp/r.err
+grep -q "not an LV of $VG: move its users there and end the mirror with 'incmirror-lvm abort $VG/data'" /tmp/r.err ||
+	fail "finish onto a device: $(cat /tmp/r.err)"
+same_as /tmp/mirrored "refused finish onto a device"
+assert_eq "$(dm_field $VG-data 1)" synced "mirror after the refused finish"
 run incmirror-lvm abort $VG/data
 same_as /tmp/before "abort of a device mirror"
 

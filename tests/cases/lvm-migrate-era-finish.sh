@@ -13,24 +13,19 @@ cleanup() {
 	[ -n "${FIO_PID:-}" ] && kill "$FIO_PID" 2>/dev/null
 	umount $MNT 2>/dev/null
 	dmsetup remove era0 >/dev/null 2>&1
-	incmirror-lvm abort $VG/data >/dev/null 2>&1
-	vgchange -an $VG >/dev/null 2>&1
-	vgremove -f $VG >/dev/null 2>&1
-	pvremove -ff -y /dev/ram0 >/dev/null 2>&1
-	dmsetup remove_all >/dev/null 2>&1
+	lvm_teardown $VG /dev/ram0
 }
 # ram0: the PV (data and dst, 64 MiB each); ram1: dm-era's metadata.
 ram_devices 2 160
 trap cleanup EXIT
-run pvcreate -ff -y -q /dev/ram0
-run vgcreate -q -s 4M $VG /dev/ram0
+lvm_vg $VG /dev/ram0
 run lvcreate -q -y -L 64M -n data $VG
 run lvcreate -q -y -L 64M -n dst $VG
 LVDEV=/dev/mapper/$VG-data
 DSTDEV=/dev/mapper/$VG-dst
 SZ=$(dev_sectors $LVDEV)
 TOTAL=$((SZ / 128))
-DATA_NUM=$(dmsetup info -c --noheadings -o major,minor $VG-data | tr -d ' ')
+DATA_NUM=$(dm_devnum $VG-data)
 DST_TABLE=$(dmsetup table $VG-dst)
 DST_PE=$(lvs --noheadings --segments -o seg_pe_ranges $VG/dst | tr -d ' ')
 info "data $DATA_NUM, dst on $DST_PE: $DST_TABLE"
@@ -93,7 +88,7 @@ info "dm-era lists $(wc -l </tmp/a.reg) of $TOTAL regions"
 incmirror-lvm start $VG/data $VG/dst --bitmap /tmp/a.xml --format era --table "$ERA_TABLE" \
 	--region-size 64K || fail "incmirror-lvm start"
 # The LV's device keeps its number, now an incmirror over the hidden device.
-assert_eq "$(dmsetup info -c --noheadings -o major,minor $VG-data | tr -d ' ')" "$DATA_NUM" "device number of $VG-data"
+assert_eq "$(dm_devnum $VG-data)" "$DATA_NUM" "device number of $VG-data"
 dmsetup table $VG-data | grep -q ' incmirror ' || fail "no incmirror table: $(dmsetup table $VG-data)"
 dmsetup info $VG-data-imsrc >/dev/null 2>&1 || fail "no hidden device $VG-data-imsrc"
 # Writes between the first list and the table swap: a second list, taken
@@ -128,7 +123,7 @@ FIO_PID=
 
 # The switch-over, mounted.
 incmirror-lvm finish $VG/data || fail "incmirror-lvm finish"
-assert_eq "$(dmsetup info -c --noheadings -o major,minor $VG-data | tr -d ' ')" "$DATA_NUM" "device number after finish"
+assert_eq "$(dm_devnum $VG-data)" "$DATA_NUM" "device number after finish"
 assert_eq "$(dmsetup table $VG-data)" "$DST_TABLE" "table of $VG-data after finish"
 dmsetup info $VG-dst >/dev/null 2>&1 && fail "$VG-dst still exists"
 dmsetup info $VG-data-imsrc >/dev/null 2>&1 && fail "$VG-data-imsrc still exists"

@@ -389,3 +389,120 @@ assert_subset() {
 		tr '\n' ' ')
 	[ -z "$_s_missing" ] || fail "$3: missing $_s_missing"
 }
+
+# ---- helpers for the LVM cases (lvm-*, incmirror-lvm) ----
+
+# lvm_vg VG PV...: fresh physical volumes on the devices and a volume group
+# VG of 4 MiB extents on them.
+lvm_vg() {
+	_v_vg=$1
+	shift
+	pvcreate -ff -y -q "$@" >/dev/null || fail "pvcreate $*"
+	vgcreate -q -s 4M "$_v_vg" "$@" >/dev/null || fail "vgcreate $_v_vg $*"
+}
+
+# lvm_teardown VG PV...: for an EXIT trap: end every incmirror-lvm mirror of
+# VG's LVs (abort), remove VG, the physical volumes and every dm device.
+lvm_teardown() {
+	_v_vg=$1
+	shift
+	for _v_s in /run/incmirror-lvm/*.state; do
+		[ -f "$_v_s" ] || continue
+		[ "$(sed -n 's/^vg=//p' "$_v_s")" = "$_v_vg" ] &&
+			incmirror-lvm abort "$_v_vg/$(sed -n 's/^lv=//p' "$_v_s")" >/dev/null 2>&1
+	done
+	vgchange -an "$_v_vg" >/dev/null 2>&1
+	vgremove -f "$_v_vg" >/dev/null 2>&1
+	pvremove -ff -y "$@" >/dev/null 2>&1
+	dmsetup remove_all >/dev/null 2>&1
+}
+
+# dm_devnum NAME: MAJOR:MINOR of a dm device.
+dm_devnum() {
+	dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '
+}
+
+# assert_none_suspended WHAT: no dm device is suspended.
+assert_none_suspended() {
+	_n_s=$(for _n_d in $(dmsetup ls | awk '{ print $1 }'); do
+		dmsetup info "$_n_d" | grep -q '^State: *SUSPENDED' && echo "$_n_d"
+	done | tr '\n' ' ')
+	[ -z "$_n_s" ] || fail "$1: suspended devices left: $_n_s"
+}
+
+# lvm_snapshot VG DIR: what device-mapper and LVM look like (names, numbers,
+# tables, suspended or not, open counts, VG's LVs and their extents) and
+# the incmirror-lvm state directory; lvm_same_as VG DIR WHAT fails the case
+# when something differs from the snapshot in DIR.
+lvm_snapshot() {
+	mkdir -p "$2"
+	dmsetup ls | sort >"$2/ls"
+	for _p_d in $(dmsetup ls | awk '{ print $1 }' | sort); do
+		echo "$_p_d: $(dmsetup table "$_p_d")"
+		dmsetup info "$_p_d" | grep -E '^(State|Tables present|Open count)'
+	done >"$2/tables"
+	lvs --noheadings -o lv_name,lv_attr,seg_pe_ranges "$1" | sort >"$2/lvs"
+	ls /run/incmirror-lvm 2>/dev/null >"$2/state"
+}
+lvm_same_as() {
+	lvm_snapshot "$1" /tmp/.lvm-now
+	for _p_f in ls tables lvs state; do
+		cmp -s "$2/$_p_f" /tmp/.lvm-now/$_p_f ||
+			{ diff "$2/$_p_f" /tmp/.lvm-now/$_p_f; fail "$3: $_p_f changed"; }
+	done
+}
+
+# pe_free PV FIRST LAST: extents FIRST..LAST of PV belong to no LV.
+pe_free() {
+	pvs --noheadings --segments -o pvseg_start,pvseg_size,lv_name "$1" >/tmp/.pvseg ||
+		fail "pvs --segments $1"
+	awk -v a="$2" -v b="$3" '
+	{ s = $1; e = $1 + $2 - 1
+	  if (NF > 2 && s <= b && e >= a) { print "extents " s "-" e " belong to " $3; bad = 1 } }
+	END { exit bad }' /tmp/.pvseg >&2 || fail "extents $2-$3 of $1 are not free"
+}
+
+# Interrupting a command the way Ctrl-C does. A command started with & by a
+# script ignores SIGINT (POSIX), and a shell script cannot trap a signal
+# ignored at its start: start it under coreutils timeout, which catches
+# SIGINT (so the command runs with the default disposition) and puts it in
+# a process group of its own, e.g.
+#   /usr/bin/timeout 120 incmirror-lvm start ... & PGID=$!
+# ctrl_c PGID: SIGINT to every process of the group, as a terminal sends it.
+ctrl_c() {
+	kill -INT "-$1" || fail "kill -INT -$1"
+}
+
+# pgrp_has PGID WORDS: a process of group PGID runs a command line that
+# contains WORDS (e.g. "dmsetup suspend vg-lv").
+pgrp_has() {
+	for _pg_p in $(cat /proc/[0-9]*/stat 2>/dev/null |
+		awk -v g="$1" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
+			if (f[3] == g) print $1 }'); do
+		{ tr '\0' ' ' <"/proc/$_pg_p/cmdline"; } 2>/dev/null | grep -qF -- "$2" && return 0
+	done
+	return 1
+}
+
+# is_suspended NAME: the dm device is suspended.
+is_suspended() {
+	dmsetup info "$1" 2>/dev/null | grep -q '^State: *SUSPENDED'
+}
+
+# inflight_writes NAME: writes in flight in dm device NAME (block layer count).
+inflight_writes() {
+	awk '{ print $2 }' "/sys/block/$(dm_sysname "$1")/inflight"
+}
+
+# write_block DEV BLOCK BYTE [COPY]: 4 KiB of BYTE (two hex digits) at 4 KiB
+# block BLOCK of DEV with O_DIRECT, and the same into the file COPY when
+# given; the pattern stays in /tmp/pat. coreutils dd: it fails rather than
+# fall back to buffered I/O (busybox dd with bs=512 was seen to write
+# through the page cache).
+write_block() {
+	head -c 4096 /dev/zero | tr '\000' "\\$(printf '%03o' "0x$3")" >/tmp/pat
+	/usr/bin/dd if=/tmp/pat of="$1" bs=4096 seek="$2" count=1 oflag=direct conv=notrunc \
+		2>/tmp/dd.err || fail "write to $1: $(cat /tmp/dd.err)"
+	[ -z "${4:-}" ] ||
+		dd_ if=/tmp/pat of="$4" bs=4096 seek="$2" count=1 conv=notrunc
+}
