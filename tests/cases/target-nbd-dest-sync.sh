@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incremental mirror to an NBD destination over a slow lossy link (netem): writes keep completing during the copy, synced ends byte-identical, only the changes copied
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 240
 . "$INCMIRROR_TESTS/lib/guest.sh"
 . "$INCMIRROR_TESTS/lib/nbd.sh"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: the NBD server becomes unreachable (netem loss 100%): writes stall at most the NBD request timeout and succeed, degraded within it; the device under the mirror swapped to a new connection, start ends synced and identical
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 240
 . "$INCMIRROR_TESTS/lib/guest.sh"
 . "$INCMIRROR_TESTS/lib/nbd.sh"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: the NBD server dies mid-copy: degraded within the documented time, application writes complete from the source with no error, nothing lost; a reload onto the reconnected server with the saved map ends synced and identical
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 240
 . "$INCMIRROR_TESTS/lib/guest.sh"
 . "$INCMIRROR_TESTS/lib/nbd.sh"
