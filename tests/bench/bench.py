@@ -196,7 +196,7 @@ class Report:
         self.recs = read_records(self.raw)
         self.lines = []
         self.summary = {"info": self.info, "writes": {}, "slowdst": {}, "copy": {}, "load": {}, "memory": {},
-                        "sparse": {}}
+                        "sparse": {}, "nbd": {}}
         self.plots = os.path.join(d, "plots")
         os.makedirs(self.plots, exist_ok=True)
 
@@ -283,7 +283,7 @@ class Report:
         self.p()
         self.plot_writes(part, set_, jobs, targets, summ)
 
-    def plot_writes(self, part, set_, jobs, targets, summ):
+    def plot_writes(self, part, set_, jobs, targets, summ, title=None):
         base = os.path.join(self.plots, "%s-%s" % (part, set_))
         with open(base + ".dat", "w") as f:
             f.write("# target job iops mbps p50_us p99_us p99.9_us (medians)\n")
@@ -297,8 +297,9 @@ class Report:
                                                                for k in ("iops", "mbps", "p50", "p99", "p999"))))
                 f.write("\n\n")
         n = len(jobs)
-        title = "%s, set %s (%s)" % ("in-sync writes" if part == "writes" else "slow destination",
-                                     set_, SET_TITLE[set_])
+        if title is None:
+            title = "%s, set %s (%s)" % ("in-sync writes" if part == "writes" else "slow destination",
+                                         set_, SET_TITLE[set_])
         gp = [
             "set terminal %s size %d,520 font 'sans,9'" % (TERM, 330 * n + 40),
             "set output '%s-iops.png'" % os.path.basename(base),
@@ -656,6 +657,175 @@ class Report:
               "unset multiplot"]
         self.gnuplot(base + ".gp", gp)
 
+    # -- part 6 --
+    NBD_ORDER = ["nbd", "im", "im-copy", "raid1"]
+    NBD_LETTER = {"nbd": "a", "im": "b", "im-copy": "c", "raid1": "d"}
+    NBD_TITLE = {
+        "nbd": "(a) the NBD device alone: the slower leg, the baseline",
+        "im": "(b) dm-incmirror over source + NBD, in sync",
+        "im-copy": "(c) dm-incmirror while a full copy runs (unlimited rate, default copy_depth)",
+        "raid1": "(d) dm-raid1 (mirror, core log, nosync) over the same pair",
+    }
+
+    def nbd_set_title(self, set_):
+        i = self.info
+        if set_ == "nbd-jitter":
+            return "netem delay %s %s (jitter) on lo" % (i.get("nbd_delay", "?"), i.get("nbd_jitter", "?"))
+        return "netem delay %s on lo" % i.get("nbd_delay", "?")
+
+    def nbd(self):
+        r = self.runs.get("nbd", {})
+        has_copies = any(k[0] == "nbd" and k[1] == "nbd" and k[3] == "-" for k in self.recs)
+        if not r and not has_copies:
+            return
+        i = self.info
+        mib = float(i.get("nbd_mib", 0))
+        nr = max([len(v) for s in r.values() for t in s.values() for v in t.values()] or [0])
+        self.p("== Part 6: remote destination over NBD, %.0f MiB (qemu-nbd serving a tmpfs file over TCP on lo,"
+               " netem on lo delays both directions: a round trip is twice the delay), medians of %d rounds =="
+               % (mib, nr))
+        for t in self.NBD_ORDER:
+            self.p("  %-8s %s" % (t, self.NBD_TITLE[t]))
+        self.p("source: loop device on tmpfs; NBD client: one connection, scheduler %s, max_sectors_kb %s; %s"
+               % (i.get("nbd_scheduler", "?").strip(), i.get("nbd_max_sectors_kb", "?"), i.get("qemu_nbd", "")))
+        self.p()
+        summ = {"mib": mib, "delay": i.get("nbd_delay"), "jitter": i.get("nbd_jitter")}
+        for set_ in i.get("nbd_sets", "").split():
+            rs = r.get(set_)
+            if not rs:
+                continue
+            jobs = [j for j in i.get("nbd_jobs", "").split() if any(j in t for t in rs.values())]
+            targets = [t for t in self.NBD_ORDER if t in rs]
+            self.p("set %s (%s): write latency, submission to completion" % (set_, self.nbd_set_title(set_)))
+            rows = []
+            ss = {}
+            for j in jobs:
+                for t in targets:
+                    if j not in rs.get(t, {}):
+                        continue
+                    vals = {k: self.m("nbd", set_, t, j, k) for k in ("iops", "mbps", "p50", "p99", "p999")}
+                    ss.setdefault(j, {})[t] = dict(vals, iops_rounds=stat(self.runs, "nbd", set_, t, j, "iops"),
+                                                   p50_rounds=stat(self.runs, "nbd", set_, t, j, "p50"),
+                                                   p99_rounds=stat(self.runs, "nbd", set_, t, j, "p99"))
+                    rows.append([j, "%s %s" % (self.NBD_LETTER[t], t), fnum(vals["iops"]), fnum(vals["mbps"]),
+                                 fnum(vals["p50"] / 1000.0 if vals["p50"] is not None else None, 2),
+                                 fnum(vals["p99"] / 1000.0 if vals["p99"] is not None else None, 2),
+                                 fnum(vals["p999"] / 1000.0 if vals["p999"] is not None else None, 2),
+                                 fspread(spread(stat(self.runs, "nbd", set_, t, j, "iops"))),
+                                 fspread(spread(stat(self.runs, "nbd", set_, t, j, "p99")))])
+            for l in table(rows, ["job", "target", "IOPS", "MB/s", "p50 ms", "p99 ms", "p99.9 ms", "spread",
+                                  "p99 spread"]):
+                self.p(l)
+            self.p("ratios to (a), the NBD device alone (latency: lower is better; goal b/a <= 1.10)")
+            rows = []
+            for j in jobs:
+                s = ss.get(j, {})
+                g = lambda t, k: s.get(t, {}).get(k)
+                rat = {}
+                row = [j, ""]
+                for t in ("im", "im-copy", "raid1"):
+                    if t not in targets:
+                        continue
+                    L = self.NBD_LETTER[t]
+                    for k in ("p50", "p99"):
+                        rat["%s %s/a" % (k, L)] = ratio(g(t, k), g("nbd", k))
+                    rat["IOPS %s/a" % L] = ratio(g(t, "iops"), g("nbd", "iops"))
+                goal = [rat.get("p50 b/a"), rat.get("p99 b/a")]
+                met = "-" if None in goal else ("yes" if max(goal) <= 1.10 else "no")
+                s["ratios"] = rat
+                s["goal_b_over_a_le_1.1"] = met
+                rows.append(row + [fratio(v) for v in rat.values()] + [met])
+            if rows:
+                for l in table(rows, ["job", ""] + list(rat.keys()) + ["b/a<=1.1"]):
+                    self.p(l)
+            self.p()
+            # The copy under the writes of (c).
+            cw = {}
+            rows = []
+            for j in jobs:
+                ms = self.rec("nbd", set_, "im-copy", "ms", case=j)
+                cs = self.rec("nbd", set_, "im-copy", "copied_sectors", case=j)
+                if not ms or not cs:
+                    continue
+                speeds = [c * 512 / 1048576.0 / (m / 1000.0) for c, m in zip(cs, ms) if m]
+                rs_ = self.rec("nbd", set_, "im-copy", "restarts", case=j)
+                ce = self.rec("nbd", set_, "im-copy", "copying_at_end", case=j)
+                st = self.rec("nbd", set_, "im-copy", "start_ms", case=j)
+                cw[j] = {"copy_mibps": med(speeds), "copy_mibps_rounds": speeds, "restarts_rounds": rs_,
+                         "copying_at_end_rounds": ce, "start_ms_rounds": st}
+                rows.append([j, fnum(med(speeds)), fspread(spread(speeds)), "%d" % sum(rs_),
+                             "%d/%d" % (sum(ce), len(ce)), fnum(med(st), 0)])
+            if rows:
+                self.p("the copy during (c): MiB/s copied while the job ran (from `start` to the end of fio),"
+                       " passes restarted (every region set dirty again at sync), rounds still copying at the end,"
+                       " ms from the first write to `start` (within the %s s ramp_time fio does not measure)"
+                       % i.get("nbd_ramp", "?"))
+                for l in table(rows, ["job", "copy MiB/s", "spread", "restarts", "copying at end", "start ms"]):
+                    self.p(l)
+                self.p()
+                ss["copy_during_writes"] = cw
+            summ[set_] = ss
+            self.plot_writes("nbd", set_, jobs, targets, ss,
+                             title="NBD destination, set %s (%s)" % (set_, self.nbd_set_title(set_)))
+        # Copies onto the NBD device.
+        cp = {}
+        rows = []
+        for c in i.get("nbd_copies", "").split():
+            v = self.rec("nbd", "nbd", c, "ms")
+            if v:
+                cp[c] = {"ms": med(v), "ms_rounds": v}
+        g = lambda c: cp.get(c, {}).get("ms")
+        for c, e in cp.items():
+            e["x_dd"] = ratio(e["ms"], g("dd"))
+            e["x_raid1_resync"] = ratio(e["ms"], g("raid1-resync"))
+            rows.append([c, fnum(e["ms"], 0), fnum(mib * 1000 / e["ms"]) if e["ms"] else "-", fratio(e["x_dd"]),
+                         fratio(e["x_raid1_resync"]), fspread(spread(e["ms_rounds"]))])
+        if rows:
+            self.p("copies of the whole %.0f MiB source onto the NBD device, no writer (set nbd: %s; ms, medians;"
+                   " a dmsetup call costs %s ms here)"
+                   % (mib, self.nbd_set_title("nbd"), fnum(med(self.rec("info", "-", "dmsetup", "call_ms")), 0)))
+            for l in table(rows, ["copy", "ms", "MiB/s", "x dd", "x raid1-resync", "spread"]):
+                self.p(l)
+            rat = {"im-full/dd": ratio(g("im-full"), g("dd")),
+                   "im-full/raid1-resync": ratio(g("im-full"), g("raid1-resync")),
+                   "raid1-resync/dd": ratio(g("raid1-resync"), g("dd"))}
+            cp["ratios (time: lower is better)"] = rat
+            self.p("time ratios (lower is better): " + ", ".join("%s %s" % (k, fratio(v)) for k, v in rat.items()))
+            self.p("(dd: coreutils dd bs=1M iflag=direct oflag=direct, one 1 MiB request at a time; im-full:"
+                   " `incmirror SRC NBD 128`, create to sync event; raid1-resync: `mirror core 1 128 2 SRC 0 NBD 0`,"
+                   " one 64 KiB region at a time)")
+            for set_ in i.get("nbd_sets", "").split():
+                for j, e in summ.get(set_, {}).get("copy_during_writes", {}).items():
+                    idle = g("im-full")
+                    if idle and e["copy_mibps"] is not None:
+                        e["x_idle_copy_speed"] = e["copy_mibps"] / (mib * 1000 / idle)
+                if summ.get(set_, {}).get("copy_during_writes") and g("im-full"):
+                    self.p("copy speed during (c) / idle im-full speed, set %s: " % set_ + ", ".join(
+                        "%s %s" % (j, fratio(e.get("x_idle_copy_speed")))
+                        for j, e in summ[set_]["copy_during_writes"].items()))
+            self.p()
+            summ["copies"] = cp
+            self.plot_nbd_copies(cp, mib)
+        self.summary["nbd"] = summ
+
+    def plot_nbd_copies(self, cp, mib):
+        base = os.path.join(self.plots, "nbd-copy")
+        names = [c for c in cp if "ms" in cp[c]]
+        with open(base + ".dat", "w") as f:
+            f.write("# copy ms(median) MiB/s\n")
+            for c in names:
+                f.write("%s %.1f %.2f\n" % (c, cp[c]["ms"], mib * 1000 / cp[c]["ms"]))
+        top = max([cp[c]["ms"] for c in names] or [1]) * 1.15
+        gp = ["set terminal %s size 640,440 font 'sans,9'" % TERM,
+              "set output 'nbd-copy.png'",
+              'set title "whole-device copy of %.0f MiB onto the NBD device, no writer\\n(%s; medians)"'
+              % (mib, self.nbd_set_title("nbd")),
+              "set style fill solid 0.8 border -1", "set boxwidth 0.6", "set grid ytics", "set yrange [0:%f]" % top,
+              "unset key", "set ylabel 'ms'",
+              "plot 'nbd-copy.dat' using 0:2:xtic(1) with boxes lc rgb '#4472c4', "
+              "'' using 0:2:(sprintf('%.0f ms, %.1f MiB/s',$2,$3)) with labels offset 0,0.7 font 'sans,8'"]
+        self.gnuplot(base + ".gp", gp)
+
     def gnuplot(self, path, lines):
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -683,6 +853,7 @@ class Report:
         self.copies()
         self.load_mem()
         self.sparse()
+        self.nbd()
         text = "\n".join(self.lines) + "\n"
         with open(os.path.join(self.dir, "results.txt"), "w") as f:
             f.write(text)

@@ -10,8 +10,9 @@
 # Parameters come from /mnt/add/bench.env (written by tests/bench/run) or the
 # environment: BENCH_MIB, BENCH_ROUNDS, BENCH_RUNTIME, BENCH_PARTS,
 # BENCH_LEGS, BENCH_DELAY_MS, BENCH_SAMPLE_MS, BENCH_COPY_RATE,
-# BENCH_SPARSE_PERMILLE.
+# BENCH_SPARSE_PERMILLE, BENCH_NBD_* (part 6).
 . "$INCMIRROR_TESTS/lib/guest.sh"
+. "$INCMIRROR_TESTS/lib/nbd.sh"
 [ -f /mnt/add/bench.env ] && . /mnt/add/bench.env
 
 MIB=${BENCH_MIB:-512}
@@ -28,6 +29,16 @@ WRITE_SETS=${BENCH_WRITE_SETS:-cpu delay}
 COPY_SETS=${BENCH_COPY_SETS:-cpu delay}
 DELAY_RESYNC=${BENCH_DELAY_RESYNC:-0} # dm-raid1 resync on the delayed legs: slow
 SPARSE_PERMILLE=${BENCH_SPARSE_PERMILLE:-100} # part 5: data regions of the source, per mille
+# Part 6 (nbd): an NBD destination over TCP on lo with netem.
+NBD_MIB=${BENCH_NBD_MIB:-256}
+NBD_SRC=${BENCH_NBD_SRC:-loop}      # the source: loop (on tmpfs) or brd
+NBD_DELAY=${BENCH_NBD_DELAY:-5ms}   # netem delay on lo: each way, so twice that a round trip
+NBD_JITTER=${BENCH_NBD_JITTER:-2ms} # the jitter of set nbd-jitter
+NBD_SETS=${BENCH_NBD_SETS:-nbd nbd-jitter}
+NBD_JOBS=${BENCH_NBD_JOBS:-w4k-qd1 w4k-qd8 w64k-qd4}
+NBD_TARGETS=${BENCH_NBD_TARGETS:-nbd im im-copy raid1}
+NBD_JITTER_TARGETS=${BENCH_NBD_JITTER_TARGETS:-nbd im}
+NBD_COPIES=${BENCH_NBD_COPIES:-dd im-full raid1-resync}
 SCATTER=/mnt/add/scatter.raw # 1 Mi of 4 Mi regions set (tests/bench/bench.py)
 REGION=128                   # 64 KiB regions, for dm-incmirror and dm-raid1
 OUT=/tmp/bench-out
@@ -50,6 +61,7 @@ pack() {
 		echo "bench: no $OUTDEV (run without tests/bench/run?): results left in $OUT" >&2
 	fi
 	kill $(jobs -p) 2>/dev/null
+	[ -n "${NDST:-}" ] && nbd_cleanup
 	dmsetup remove_all >/dev/null 2>&1
 	/usr/sbin/losetup -D >/dev/null 2>&1
 	exit "$_rc"
@@ -203,6 +215,8 @@ job_opts() {
 	w4k-qd1) echo "rw=randwrite bs=4k iodepth=1" ;;
 	w4k-qd32) echo "rw=randwrite bs=4k iodepth=32" ;;
 	w128k-qd8) echo "rw=write bs=128k iodepth=8" ;;
+	w4k-qd8) echo "rw=randwrite bs=4k iodepth=8" ;;
+	w64k-qd4) echo "rw=randwrite bs=64k iodepth=4" ;;
 	rw70-qd16) echo "rw=randrw rwmixread=70 bs=4k iodepth=16" ;;
 	esac | tr ' ' '\n'
 }
@@ -741,15 +755,218 @@ sparse_round() { # sparse_round ROUND
 	done
 }
 
+# Part 6: a remote destination over NBD. The source NSRC is a loop device
+# over a file of NBD_MIB MiB on tmpfs (NBD_SRC=loop) or a brd ramdisk
+# (NBD_SRC=brd), filled with random data; the destination NDST is
+# /dev/nbd0, the kernel's NBD client connected over TCP on 127.0.0.1 to
+# qemu-nbd serving a copy of it (a file on tmpfs,
+# tests/lib/nbd.sh: one connection, 4 KiB blocks, a request timeout of
+# NBD_TIMEOUT s). tc netem on lo delays every packet by NBD_DELAY (set nbd)
+# or by NBD_DELAY with NBD_JITTER of uniform jitter (set nbd-jitter), in
+# both directions: a round trip is twice the delay. Targets of the write
+# jobs (NBD_JOBS, one fio run per target and round as in part 1):
+#   nbd      the NBD device alone: the slower leg
+#   im       dm-incmirror over NSRC + NDST, in sync (incremental, start)
+#   im-copy  dm-incmirror while a full copy runs (every region dirty,
+#            unlimited rate, default copy_depth): one fio run per job, the
+#            writer started first; `start` is sent once it writes, within
+#            its NBD_RAMP s of ramp_time (not measured); whenever the copy
+#            reaches sync before the job ends, every region is set dirty
+#            again at once (nbd_keeper), so that it runs all along
+#   raid1    dm-raid1 core log, nosync, over the same pair
+# Copies (NBD_COPIES, set nbd, timed as in part 3): dd bs=1M, im-full,
+# raid1-resync of NSRC onto NDST.
+NB=/tmp/nbd-bench
+NBD_PORT=10820
+NBD_TIMEOUT=120
+NBD_RAMP=1
+NSZ=$((NBD_MIB * 2048))
+NREGIONS=$(((NSZ + REGION - 1) / REGION))
+NDST=
+nbd_part_setup() {
+	nbd_setup
+	mkdir -p "$NB"
+	case $NBD_SRC in
+	loop)
+		truncate -s $((NBD_MIB * 1048576)) "$NB/src.img" || fail "truncate $NB/src.img"
+		NSRC=$(loop_attach "$NB/src.img")
+		;;
+	brd)
+		# One ramdisk; brd cannot also hold the legs of BENCH_LEGS=brd.
+		[ -d /sys/module/brd ] && fail "BENCH_NBD_SRC=brd: brd is already in use (BENCH_LEGS=brd)"
+		ram_devices 1 "$NBD_MIB"
+		NSRC=/dev/ram0
+		;;
+	*) fail "BENCH_NBD_SRC must be loop or brd, not '$NBD_SRC'" ;;
+	esac
+	say "nbd: filling $NSRC and the server's file ($NBD_MIB MiB each)"
+	cdd if=/dev/urandom of="$NSRC" bs=1M count="$NBD_MIB" oflag=direct conv=fsync
+	cdd if="$NSRC" of="$NB/dst.img" bs=1M iflag=direct conv=fsync
+	nbd_serve "$NB/dst.img" "$NBD_PORT"
+	nbd_connect "$NBD_PORT" /dev/nbd0 "$NBD_TIMEOUT"
+	NDST=/dev/nbd0
+	[ "$(dev_sectors "$NDST")" = "$NSZ" ] || fail "$NDST: $(dev_sectors "$NDST") sectors, want $NSZ"
+	# A short write on the NBD device over the delayed link first.
+	nbd_netem nbd
+	jobfile /tmp/bench/w.fio 0 w4k-qd8 "$NDST"
+	_rt=$RUNTIME
+	RUNTIME=2
+	fio_run /tmp/bench/w.fio /tmp/bench/warmup-nbd.json
+	RUNTIME=$_rt
+	netem off
+}
+
+# nbd_netem SET: the netem qdisc on lo of SET (its settings in logs/).
+nbd_netem() {
+	case $1 in
+	nbd) netem delay "$NBD_DELAY" ;;
+	nbd-jitter) netem delay "$NBD_DELAY" "$NBD_JITTER" ;;
+	*) fail "unknown nbd set $1" ;;
+	esac
+	$TC qdisc show dev lo >"$OUT/logs/netem-$1.txt"
+}
+
+# nbd_mk KIND: the device "bt" of KIND over NSRC + NDST (mirrors in sync),
+# or the NBD device itself (nbd). Sets DEV.
+nbd_mk() {
+	DEV=/dev/mapper/bt
+	case $1 in
+	nbd) DEV=$NDST; return 0 ;;
+	im) _t="0 $NSZ incmirror $NSRC $NDST $REGION 1 incremental" ;;
+	raid1) _t="0 $NSZ mirror core 2 $REGION nosync 2 $NSRC 0 $NDST 0" ;;
+	*) fail "unknown nbd target $1" ;;
+	esac
+	dm_create bt "$_t" >/dev/null
+	if [ "$1" = im ]; then
+		dm_msg bt start
+		wait_state bt synced 60
+	fi
+}
+
+# nbd_keeper NAME DIR (in the background): each time NAME reaches sync, set
+# every region dirty again (set_dirty: the started copier goes on at once),
+# until DIR/stop exists; the count in DIR/restarts. Waits for the sync event
+# with `dmsetup wait` (no polling); its pid is in DIR/waiter for the caller
+# to end it.
+nbd_keeper() {
+	_k_n=0
+	echo 0 >"$2/restarts"
+	while [ ! -e "$2/stop" ]; do
+		_k_ev=$(dm_events "$1")
+		if [ "$(dm_field "$1" 1)" = synced ]; then
+			[ -e "$2/stop" ] && break
+			dmsetup message "$1" 0 set_dirty 0-$((NREGIONS - 1)) >/dev/null 2>&1 || break
+			_k_n=$((_k_n + 1))
+			echo "$_k_n" >"$2/restarts"
+			continue
+		fi
+		timeout 10 dmsetup wait "$1" "$_k_ev" >/dev/null 2>&1 &
+		echo $! >"$2/waiter"
+		wait $!
+	done
+}
+
+# nbd_copy_writes SET JOB ROUND: target im-copy, one job: JOB written on
+# dm-incmirror while a full copy onto the NBD device runs. The writer starts
+# first (so the copier sees writes from its start), `start` follows once
+# writes complete, within the NBD_RAMP s of ramp_time fio does not measure;
+# nbd_keeper keeps the copy going until fio is done. Records the time from
+# the first writes seen to `start` (start_ms), from `start` to the end of
+# fio (ms), the sectors copied by then (copied_sectors, over every pass),
+# the passes restarted (restarts) and whether it was copying at the end
+# (copying_at_end 1/0). The device is then removed mid-copy.
+nbd_copy_writes() {
+	_set=$1 _job=$2 _round=$3
+	dm_create bt "0 $NSZ incmirror $NSRC $NDST $REGION 1 incremental" >/dev/null
+	dm_msg bt set_dirty 0-$((NREGIONS - 1))
+	_sys=$(dm_sysname bt)
+	_j=$OUT/fio/nbd/$_set/im-copy/r$_round-$_job.json
+	mkdir -p "$(dirname "$_j")"
+	{
+		printf '[global]\nioengine=libaio\ndirect=1\nnorandommap=1\nlat_percentiles=1\n'
+		printf '[%s]\nfilename=/dev/mapper/bt\ntime_based=1\nramp_time=%s\nruntime=%s\n' \
+			"$_job" "$NBD_RAMP" "$RUNTIME"
+		job_opts "$_job"
+	} >/tmp/bench/nc.fio
+	fio --output-format=json --output="$_j" /tmp/bench/nc.fio >/tmp/bench/fio.log 2>&1 &
+	_pid=$!
+	wait_cond 60 "the writer on bt to start" \
+		"[ \$(awk '{ print \$5 }' /sys/block/$_sys/stat) -gt 0 ]"
+	_tw=$(uptime_ms)
+	dm_msg bt start
+	_ts=$(uptime_ms)
+	_kd=/tmp/bench/keeper
+	rm -rf "$_kd"
+	mkdir -p "$_kd"
+	nbd_keeper bt "$_kd" &
+	_kp=$!
+	wait "$_pid" || { cat /tmp/bench/fio.log >&2; fail "fio on im-copy ($_job) failed"; }
+	_te=$(uptime_ms)
+	_cs=$(dm_field bt 5)
+	_st=$(dm_field bt 1)
+	touch "$_kd/stop"
+	[ -f "$_kd/waiter" ] && kill "$(cat "$_kd/waiter")" 2>/dev/null
+	wait "$_kp"
+	fio_check "$_j"
+	_c=0
+	[ "$_st" = copying ] && _c=1
+	rec nbd "$_set" im-copy "$_job" "$_round" start_ms $((_ts - _tw))
+	rec nbd "$_set" im-copy "$_job" "$_round" ms $((_te - _ts))
+	rec nbd "$_set" im-copy "$_job" "$_round" copied_sectors "$_cs"
+	rec nbd "$_set" im-copy "$_job" "$_round" restarts "$(cat "$_kd/restarts")"
+	rec nbd "$_set" im-copy "$_job" "$_round" copying_at_end "$_c"
+	[ "$_c" = 1 ] || say "nbd: note: the copy was $_st when $_job ended"
+	dmsetup remove bt || fail "dmsetup remove bt"
+}
+
+nbd_round() { # nbd_round ROUND
+	for _set in $NBD_SETS; do
+		nbd_netem "$_set"
+		_tgs=$NBD_TARGETS
+		[ "$_set" = nbd-jitter ] && _tgs=$NBD_JITTER_TARGETS
+		for _tg in $(rotate $(($1 - 1)) $_tgs); do
+			say "nbd set $_set round $1/$ROUNDS: $_tg"
+			if [ "$_tg" = im-copy ]; then
+				for _j in $NBD_JOBS; do
+					nbd_copy_writes "$_set" "$_j" "$1"
+				done
+				continue
+			fi
+			nbd_mk "$_tg"
+			jobfile /tmp/bench/w.fio 0 "$NBD_JOBS" "$DEV"
+			fio_run /tmp/bench/w.fio "$OUT/fio/nbd/$_set/$_tg/r$1.json"
+			rm_dev
+		done
+	done
+	# The copies onto the NBD device, over the link of set nbd.
+	if [ -n "$NBD_COPIES" ]; then
+		nbd_netem nbd
+		_sv_src=${SRC:-} _sv_dst=${DST:-} _sv_sz=$SZ
+		SRC=$NSRC DST=$NDST SZ=$NSZ COPY_PART=nbd
+		for _c in $(rotate $(($1 - 1)) $NBD_COPIES); do
+			say "nbd set nbd round $1/$ROUNDS: copy $_c"
+			copy_run nbd "$_c" "$1"
+		done
+		SRC=$_sv_src DST=$_sv_dst SZ=$_sv_sz COPY_PART=
+	fi
+	netem off
+}
+
 # ---- main -----------------------------------------------------------------
 
-for _j in $JOBS $SLOWDST_JOBS; do
-	case $_j in w4k-qd1 | w4k-qd32 | w128k-qd8 | rw70-qd16) ;; *) fail "unknown fio job '$_j'" ;; esac
+for _j in $JOBS $SLOWDST_JOBS $NBD_JOBS; do
+	case $_j in w4k-qd1 | w4k-qd32 | w128k-qd8 | rw70-qd16 | w4k-qd8 | w64k-qd4) ;; *) fail "unknown fio job '$_j'" ;; esac
+done
+for _s in $NBD_SETS; do
+	case $_s in nbd | nbd-jitter) ;; *) fail "unknown set '$_s' in BENCH_NBD_SETS" ;; esac
+done
+for _c in $NBD_COPIES; do
+	case $_c in dd | fio-copy | raid1-resync | im-full) ;; *) fail "unknown copy '$_c' in BENCH_NBD_COPIES" ;; esac
 done
 
 has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 for _p in $PARTS; do
-	case $_p in writes | slowdst | copy | load | sparse) ;; *) fail "unknown part '$_p' in BENCH_PARTS" ;; esac
+	case $_p in writes | slowdst | copy | load | sparse | nbd) ;; *) fail "unknown part '$_p' in BENCH_PARTS" ;; esac
 done
 
 dmsetup targets | grep -q '^incmirror ' || fail "dm-incmirror is not loaded"
@@ -761,6 +978,7 @@ if has writes || has slowdst || has copy; then
 	setup_legs
 fi
 has sparse && sparse_setup
+has nbd && nbd_part_setup
 {
 	echo "kernel $(uname -r)"
 	echo "mib $MIB"
@@ -779,6 +997,24 @@ has sparse && sparse_setup
 	echo "delay_resync $DELAY_RESYNC"
 	echo "sparse_permille $SPARSE_PERMILLE"
 	echo "sparse_cases $SPARSE_CASES"
+	if has nbd; then
+		echo "nbd_mib $NBD_MIB"
+		echo "nbd_src $NBD_SRC"
+		echo "nbd_regions $NREGIONS"
+		echo "nbd_delay $NBD_DELAY"
+		echo "nbd_jitter $NBD_JITTER"
+		echo "nbd_sets $NBD_SETS"
+		echo "nbd_jobs $NBD_JOBS"
+		echo "nbd_targets $NBD_TARGETS"
+		echo "nbd_jitter_targets $NBD_JITTER_TARGETS"
+		echo "nbd_copies $NBD_COPIES"
+		echo "nbd_timeout $NBD_TIMEOUT"
+		echo "nbd_ramp $NBD_RAMP"
+		echo "nbd_scheduler $(cat /sys/block/nbd0/queue/scheduler)"
+		echo "nbd_max_sectors_kb $(cat /sys/block/nbd0/queue/max_sectors_kb)"
+		echo "nbd_write_zeroes_max_bytes $(cat /sys/block/nbd0/queue/write_zeroes_max_bytes)"
+		echo "qemu_nbd $(qemu-nbd --version | head -n 1)"
+	fi
 	echo "incmirror_version $(dmsetup targets | awk '$1 == "incmirror" { print $2 }')"
 	echo "incmirror_sha256 $(sha256sum /lib/modules/$(uname -r)/extra/dm-incmirror.ko 2>/dev/null | cut -c1-16)"
 	echo "mirror_version $(dmsetup targets | awk '$1 == "mirror" { print $2 }')"
@@ -804,6 +1040,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		load_round "$r"
 	fi
 	has sparse && sparse_round "$r"
+	has nbd && nbd_round "$r"
 	r=$((r + 1))
 done
 has copy && progress_runs
