@@ -12,12 +12,9 @@ cleanup() {
 trap cleanup EXIT
 
 SRC=/dev/ram0
-ram_devices 1 64
-nbd_setup
-random_fill $SRC
 # The destination is the remote copy restored from the last backup: a file
 # on the "server", equal to the source at backup time.
-run dd if=$SRC of=/tmp/nds.img bs=1M iflag=direct 2>/dev/null
+nbd_backup_pair /tmp/nds.img
 # Changes since the backup: 2 MiB at every 8 MiB (regions 64 KiB: 8 runs of
 # 32 regions, 256 of 1024).
 changed=

@@ -15,6 +15,28 @@ nbd_setup() {
 	return 0
 }
 
+# nbd_backup_pair IMG: /dev/ram0 (64 MiB) filled with random data, loop up,
+# nbd and netem loaded, and IMG a copy of it: the server's file as restored
+# from the last backup. The case then changes the source since "the backup".
+nbd_backup_pair() {
+	ram_devices 1 64
+	nbd_setup
+	random_fill /dev/ram0
+	run dd if=/dev/ram0 of="$1" bs=1M iflag=direct 2>/dev/null
+}
+
+# The longest a request waits for a server that died or stopped answering,
+# with nbd-client -t T: T for its own timer, and as long again before that
+# timer starts. The kernel client takes the connection's send lock before it
+# starts the request's timer, and the send ahead of it may block in a dead
+# socket for the socket's send timeout, which is also T. A server that dies
+# closes its connection, which fails requests not yet sent at once, but one
+# already sent still waits for its timer. Plus a second for the error to
+# reach the mirror. nbd_bound_ms T: that bound in ms, (2 T + 1) * 1000.
+nbd_bound_ms() {
+	echo $(((2 * $1 + 1) * 1000))
+}
+
 # nbd_serve FILE PORT: serve FILE (raw) on 127.0.0.1:PORT. The files are on
 # tmpfs, which has no O_DIRECT on 6.1: the server writes through tmpfs's
 # page cache, which is the file's storage (a killed server loses nothing it

@@ -195,22 +195,32 @@ t_tools_watch_status_parser() {
 	echo "NOTE: $(grep -c '^PASS' out) status parser and output checks passed"
 }
 
-# v RC SHELL ARGS...: incmirror-validate under SHELL must exit RC.
-v() {
-	local want=$1 sh=$2 rc
-	shift 2
-	$sh "$VALIDATE" "$@" >out 2>err
-	rc=$?
-	[ "$rc" -eq "$want" ] || { cat out err; die "exit $rc, expected $want: $sh incmirror-validate $*"; }
+# tool_shells: the shells the shell tools must run under, one a line: sh,
+# dash and busybox's ("busybox sh", split into words where it is run).
+tool_shells() {
+	echo sh
+	command -v dash >/dev/null && echo dash
+	command -v busybox >/dev/null && echo "busybox sh"
+	return 0
 }
 
+# tool_rc RC TOOL SHELL ARGS...: the shell script TOOL run by SHELL must exit
+# RC; its output is left in out and err.
+tool_rc() {
+	local want=$1 tool=$2 sh=$3 rc
+	shift 3
+	$sh "$tool" "$@" >out 2>err
+	rc=$?
+	[ "$rc" -eq "$want" ] || { cat out err; die "exit $rc, expected $want: $sh ${tool##*/} $*"; }
+}
+
+# v RC SHELL ARGS...: incmirror-validate under SHELL must exit RC.
+v() { tool_rc "$1" "$VALIDATE" "${@:2}"; }
+
 t_tools_validate_usage() {
-	local shells="sh" sh
-	command -v dash >/dev/null && shells="$shells dash"
-	command -v busybox >/dev/null && shells="$shells busybox_sh"
-	busybox_sh() { busybox sh "$@"; }
-	for sh in $shells; do
-		[ "$sh" = busybox_sh ] && sh="busybox sh"
+	local shells sh
+	mapfile -t shells < <(tool_shells)
+	for sh in "${shells[@]}"; do
 		$sh -n "$VALIDATE" || die "$sh -n: syntax error"
 		v 0 "$sh" --help
 		grep -q '^Usage: incmirror-validate \[OPTIONS\] SOURCE DEST' out || die "help"
@@ -247,23 +257,14 @@ t_tools_validate_usage() {
 }
 
 # l RC SHELL ARGS...: incmirror-lvm under SHELL must exit RC.
-l() {
-	local want=$1 sh=$2 rc
-	shift 2
-	$sh "$LVMTOOL" "$@" >out 2>err
-	rc=$?
-	[ "$rc" -eq "$want" ] || { cat out err; die "exit $rc, expected $want: $sh incmirror-lvm $*"; }
-}
+l() { tool_rc "$1" "$LVMTOOL" "${@:2}"; }
 
 # The command line of incmirror-lvm, under every shell at hand; nothing here
 # reaches LVM or device-mapper (usage errors come first).
 t_tools_lvm_usage() {
-	local shells="sh" sh
-	command -v dash >/dev/null && shells="$shells dash"
-	command -v busybox >/dev/null && shells="$shells busybox_sh"
-	busybox_sh() { busybox sh "$@"; }
-	for sh in $shells; do
-		[ "$sh" = busybox_sh ] && sh="busybox sh"
+	local shells sh
+	mapfile -t shells < <(tool_shells)
+	for sh in "${shells[@]}"; do
 		$sh -n "$LVMTOOL" || die "$sh -n: syntax error"
 		l 0 "$sh" --help
 		grep -q '^Usage: incmirror-lvm start VG/LV DEST \[OPTIONS\]' out || die "help"
