@@ -31,10 +31,14 @@ nbd_backup_pair() {
 # starts the request's timer, and the send ahead of it may block in a dead
 # socket for the socket's send timeout, which is also T. A server that dies
 # closes its connection, which fails requests not yet sent at once, but one
-# already sent still waits for its timer. Plus a second for the error to
-# reach the mirror. nbd_bound_ms T: that bound in ms, (2 T + 1) * 1000.
+# already sent still waits for its timer. blk-mq rounds the queue's timeout
+# timer up to the next whole second (blk_round_jiffies() in
+# block/blk-timeout.c), so a timer fires up to 1 s late; one more second
+# for the error to reach the mirror. nbd_bound_ms T: that bound in ms,
+# (2 T + 2) * 1000. (Seen: a write stalled 7.00 s with T = 3, degraded at
+# 7.07 s.)
 nbd_bound_ms() {
-	echo $(((2 * $1 + 1) * 1000))
+	echo $(((2 * $1 + 2) * 1000))
 }
 
 # nbd_serve FILE PORT: serve FILE (raw) on 127.0.0.1:PORT. The files are on
