@@ -295,6 +295,8 @@ static void im_copy_done(struct im_copy_job *job)
 			hweight_long(job->nonzero & GENMASK(job->nr - 1, 0));
 		im_rate_roll_locked(cp);
 	}
+	/* Data may have reached the destination's cache, even on failure. */
+	im_unflushed_note(mc, job->region, job->region + job->nr - 1);
 	for (i = 0; i < job->nr; i++) {
 		/* Data may have reached the destination, even on failure. */
 		if (job->nonzero & BIT(i))
@@ -428,6 +430,22 @@ enum im_seg_kind {
 };
 
 /*
+ * Where the part of the chunk that starts at byte @pos (sector @s of the
+ * device) ends: at the end of its region or of the chunk (@bytes). The
+ * region's remaining length is compared in sectors, as a sector_t: in
+ * bytes a region of 2^23 sectors or more does not fit 32 bits.
+ */
+static unsigned int im_part_end(struct incmirror *mc, sector_t s,
+				unsigned int pos, unsigned int bytes)
+{
+	sector_t left = mc->region_sectors - (s & (mc->region_sectors - 1));
+
+	return pos + ((unsigned int)min_t(sector_t, left,
+					  (bytes - pos) >> SECTOR_SHIFT)
+		      << SECTOR_SHIFT);
+}
+
+/*
  * Write the chunk just read, region part by region part (a part is the
  * piece of one region inside the chunk). A part that reads as zeroes is
  * not written at all on a dest_zeroed destination where the region was
@@ -440,7 +458,8 @@ enum im_seg_kind {
 static void im_copy_write_chunk(struct im_copy_job *job)
 {
 	struct incmirror *mc = job->mc;
-	u8 kind[IM_COPY_CHUNK_PAGES];
+	/* A job, so a chunk of it, covers at most IM_COPY_JOB_REGIONS regions. */
+	u8 kind[IM_COPY_JOB_REGIONS];
 	unsigned int bytes = job->chunk << SECTOR_SHIFT;
 	unsigned int pos, end, i, nseg, run;
 	sector_t s, base = im_region_start(mc, job->region) + job->done;
@@ -455,9 +474,7 @@ static void im_copy_write_chunk(struct im_copy_job *job)
 
 	for (pos = 0, nseg = 0; pos < bytes; pos = end, nseg++) {
 		s = base + (pos >> SECTOR_SHIFT);
-		end = min_t(unsigned int, bytes, pos +
-			    ((mc->region_sectors -
-			      (s & (mc->region_sectors - 1))) << SECTOR_SHIFT));
+		end = im_part_end(mc, s, pos, bytes);
 		bit = BIT((s >> mc->region_shift) - job->region);
 		if (!im_buf_zero(job, pos, end))
 			kind[nseg] = IM_SEG_DATA;
@@ -479,10 +496,7 @@ static void im_copy_write_chunk(struct im_copy_job *job)
 	atomic_set(&job->pending, 1);
 	run = 0;
 	for (pos = 0, i = 0; pos < bytes; pos = end, i++) {
-		s = base + (pos >> SECTOR_SHIFT);
-		end = min_t(unsigned int, bytes, pos +
-			    ((mc->region_sectors -
-			      (s & (mc->region_sectors - 1))) << SECTOR_SHIFT));
+		end = im_part_end(mc, base + (pos >> SECTOR_SHIFT), pos, bytes);
 		if (i + 1 < nseg && kind[i + 1] == kind[i])
 			continue;
 		if (kind[i] != IM_SEG_SKIP)

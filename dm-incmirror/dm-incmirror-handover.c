@@ -11,9 +11,12 @@
  *
  * A predecessor is an instance of the same mapped device with the same
  * source and destination that went live and is suspended now. With the
- * same region size and length the map itself moves over; otherwise it is
- * rescaled: a new region is dirty when any old region it overlaps is dirty
- * or when it reaches past the old table's end.
+ * same region size and the same length in sectors the map itself moves
+ * over; otherwise it is rescaled: a new region is dirty when any old region
+ * it overlaps is dirty or when it reaches past the old table's end. The
+ * same number of regions is not enough: a table that grows by less than a
+ * region keeps its region count, and the grown part of its last region was
+ * never mirrored.
  *
  * All instances are on one list under im_instances_lock, which also keeps
  * a mapped device from writing a device another one uses (see
@@ -144,6 +147,13 @@ static void im_rescale_map(struct incmirror *old, struct incmirror *mc)
 	}
 }
 
+/* Whether @old's map and dest_touched describe @mc's regions exactly. */
+static bool im_same_geometry(struct incmirror *old, struct incmirror *mc)
+{
+	return old->region_sectors == mc->region_sectors &&
+		old->ti->len == mc->ti->len;
+}
+
 /*
  * Called from the first preresume of @mc (msg_mutex held). Returns true if
  * a predecessor's state was taken over.
@@ -169,8 +179,7 @@ bool im_handover_take(struct incmirror *mc)
 	/* Only this function (under msg_mutex) replaces mc->map now. */
 	mine = mc->map;
 	spin_lock_irq(&old->lock);
-	if (old->region_sectors == mc->region_sectors &&
-	    old->nr_regions == mc->nr_regions) {
+	if (im_same_geometry(old, mc)) {
 		theirs = old->map;
 		/* The old instance only has its destructor left to run. */
 		old->map = mine;
@@ -187,8 +196,7 @@ bool im_handover_take(struct incmirror *mc)
 	 * dm-incmirror-region.c); mc is not live yet, its lock is not needed.
 	 */
 	if (mc->dest_touched) {
-		if (old->dest_touched && old->nr_regions == mc->nr_regions &&
-		    old->region_sectors == mc->region_sectors)
+		if (old->dest_touched && im_same_geometry(old, mc))
 			bitmap_copy(mc->dest_touched, old->dest_touched,
 				    mc->nr_regions);
 		else
@@ -198,6 +206,7 @@ bool im_handover_take(struct incmirror *mc)
 
 	if (!theirs)
 		im_rescale_map(old, mc);
+	im_unflushed_take(mc, old);
 
 	spin_lock_irq(&mc->lock);
 	if (theirs)

@@ -344,6 +344,15 @@ static int im_msg_start(struct incmirror *mc, unsigned int argc)
 		return -EINVAL;
 	}
 
+	/*
+	 * The destination may have come back without what it had not flushed
+	 * when it failed, including writes that completed on it after the
+	 * target entered degraded: copy all of that again. Nothing reaches
+	 * the destination while degraded, so the set is complete here.
+	 */
+	if (READ_ONCE(mc->degraded))
+		im_unflushed_redirty(mc);
+
 	spin_lock_irq(&mc->lock);
 	mc->run = IM_RUN_COPYING;
 	if (mc->degraded)

@@ -67,6 +67,12 @@ static void im_event_work(struct work_struct *ws)
 {
 	struct incmirror *mc = container_of(ws, struct incmirror, event_work);
 
+	/*
+	 * The destination failed: what it had not flushed may be gone with
+	 * it. Before the event, so that a map read after `degraded` covers it.
+	 */
+	if (READ_ONCE(mc->degraded))
+		im_unflushed_redirty(mc);
 	dm_table_event(mc->ti->table);
 }
 
@@ -105,7 +111,7 @@ static int incmirror_map(struct dm_target *ti, struct bio *bio)
 	 */
 	if (bio->bi_opf & REQ_PREFLUSH) {
 		pb->flags = IM_BIO_FLUSH;
-		return im_map_flush(mc, bio);
+		return im_map_flush(mc, bio, pb);
 	}
 
 	sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
@@ -235,6 +241,7 @@ static void im_destroy(struct incmirror *mc)
 	if (mc->write_ready)
 		im_write_exit(mc);
 	im_regions_exit(mc);
+	im_unflushed_exit(mc);
 	if (mc->io_client)
 		dm_io_client_destroy(mc->io_client);
 	if (mc->map)
@@ -295,7 +302,7 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	if (rs > IM_MAX_REGION_SECTORS) {
-		ti->error = "Region size too large";
+		ti->error = "Region size must be at most 2097152 sectors (1 GiB)";
 		goto bad;
 	}
 	mc->region_sectors = rs;
@@ -352,6 +359,12 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "Metadata device is the source or the destination";
 			goto bad;
 		}
+	}
+
+	r = im_unflushed_init(mc);
+	if (r) {
+		ti->error = "Cannot allocate the unflushed region set";
+		goto bad;
 	}
 
 	/* Before the metadata is formatted: refuses devices in use elsewhere. */
@@ -462,6 +475,13 @@ static void incmirror_postsuspend(struct dm_target *ti)
 	struct incmirror *mc = ti->private;
 
 	im_copier_stop(mc);
+	/*
+	 * Writes that reached a failed destination after it entered degraded
+	 * are in flight no more: cover them too, for a map read while
+	 * suspended or handed over.
+	 */
+	if (READ_ONCE(mc->degraded))
+		im_unflushed_redirty(mc);
 	if (mc->md)
 		im_md_suspend(mc);
 	if (mc->resumed_once)

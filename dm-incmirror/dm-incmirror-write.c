@@ -134,6 +134,7 @@ void im_issue_write(struct incmirror *mc, struct bio *bio)
 	if (im_dest_takes(mc, bio_op(bio))) {
 		dst = im_clone(bio, mc->dest->bdev, &mc->bs_dest,
 			       im_dest_end_io);
+		pb->flags |= IM_BIO_TO_DEST;
 		atomic_set(&pb->legs, 2);
 	} else {
 		/* The destination misses this write: recopy the region. */
@@ -212,18 +213,30 @@ int im_map_write(struct incmirror *mc, struct bio *bio, struct im_bio *pb)
 	return DM_MAPIO_SUBMITTED;
 }
 
-/* Number 0 of the flush bios is the source's, number 1 the destination's. */
-int im_map_flush(struct incmirror *mc, struct bio *bio)
+/*
+ * Number 0 of the flush bios is the source's, number 1 the destination's.
+ * A destination flush sent covers the writes completed before it
+ * (dm-incmirror-unflushed.h); one completed unsent while degraded covers
+ * nothing.
+ */
+int im_map_flush(struct incmirror *mc, struct bio *bio, struct im_bio *pb)
 {
+	unsigned long flags;
+
 	if (dm_bio_get_target_bio_nr(bio) == 0) {
 		bio_set_dev(bio, mc->source->bdev);
 		return DM_MAPIO_REMAPPED;
 	}
-	if (READ_ONCE(mc->degraded)) {
+	spin_lock_irqsave(&mc->lock, flags);
+	if (mc->degraded) {
+		spin_unlock_irqrestore(&mc->lock, flags);
 		/* The destination is not written any more. */
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
+	im_unflushed_flush_issue_locked(mc);
+	spin_unlock_irqrestore(&mc->lock, flags);
+	pb->flags |= IM_BIO_DEST_FLUSH;
 	bio_set_dev(bio, mc->dest->bdev);
 	return DM_MAPIO_REMAPPED;
 }
@@ -260,6 +273,11 @@ int im_write_end_io(struct incmirror *mc, struct bio *bio, blk_status_t *error)
 	unsigned long flags;
 	bool kick;
 
+	if (pb->flags & IM_BIO_DEST_FLUSH) {
+		spin_lock_irqsave(&mc->lock, flags);
+		im_unflushed_flush_end_locked(mc, !*error);
+		spin_unlock_irqrestore(&mc->lock, flags);
+	}
 	if (pb->flags & IM_BIO_FLUSH) {
 		if (!*error)
 			return DM_ENDIO_DONE;
@@ -276,7 +294,12 @@ int im_write_end_io(struct incmirror *mc, struct bio *bio, blk_status_t *error)
 		return DM_ENDIO_DONE;
 	}
 
-	if (!pb->node && !pb->flags)
+	/* In the destination's cache now, until a flush covers it. */
+	if ((pb->flags & (IM_BIO_TO_DEST | IM_BIO_DEST_FAILED)) ==
+	    IM_BIO_TO_DEST)
+		im_unflushed_note(mc, pb->first, pb->last);
+
+	if (!pb->node && !(pb->flags & ~IM_BIO_TO_DEST))
 		return DM_ENDIO_DONE;
 
 	if (pb->flags & IM_BIO_DEST_FAILED)

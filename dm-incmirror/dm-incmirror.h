@@ -40,6 +40,7 @@
 #include "dm-incmirror-metadata.h"
 #include "dm-incmirror-region-map.h"
 #include "dm-incmirror-region.h"
+#include "dm-incmirror-unflushed.h"
 #include "dm-incmirror-verify.h"
 
 #define DM_MSG_PREFIX "incmirror"
@@ -48,8 +49,12 @@
 #define IM_DEFAULT_ERROR_THRESHOLD	8
 #define IM_MAX_ERROR_THRESHOLD		1000000
 #define IM_MIN_REGION_SECTORS		8
-/* dm core takes max_io_len as a u32; 2^30 sectors (512 GiB) is plenty. */
-#define IM_MAX_REGION_SECTORS		(1U << 30)
+/*
+ * 2^21 sectors (1 GiB), as dm-clone: a write to a region being copied, a
+ * verify of it and a suspend all wait for the whole region's copy, so a
+ * region must be copied in seconds, not minutes.
+ */
+#define IM_MAX_REGION_SECTORS		(1U << 21)
 
 #define IM_HASH_BITS			8
 
@@ -74,6 +79,8 @@ enum {
 	IM_BIO_MARK_DIRTY	= 1 << 0,	/* mark regions dirty when done */
 	IM_BIO_DEST_FAILED	= 1 << 1,	/* destination leg failed */
 	IM_BIO_FLUSH		= 1 << 2,	/* empty flush, per leg */
+	IM_BIO_TO_DEST		= 1 << 3,	/* also sent to the destination */
+	IM_BIO_DEST_FLUSH	= 1 << 4,	/* a destination flush sent */
 };
 
 struct im_bio {
@@ -137,6 +144,7 @@ struct incmirror {
 	struct bio_list ready;		/* parked writes whose copy ended */
 	struct im_copier copier;
 	struct im_verify verify;
+	struct im_unflushed unflushed;
 };
 
 static inline sector_t im_region_start(struct incmirror *mc, u64 region)
@@ -161,7 +169,7 @@ enum im_state im_state_locked(struct incmirror *mc);
 int im_write_init(struct incmirror *mc);
 void im_write_exit(struct incmirror *mc);
 int im_map_write(struct incmirror *mc, struct bio *bio, struct im_bio *pb);
-int im_map_flush(struct incmirror *mc, struct bio *bio);
+int im_map_flush(struct incmirror *mc, struct bio *bio, struct im_bio *pb);
 int im_write_end_io(struct incmirror *mc, struct bio *bio,
 		    blk_status_t *error);
 void im_issue_write(struct incmirror *mc, struct bio *bio);

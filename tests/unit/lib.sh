@@ -645,6 +645,14 @@ t_exit_codes_and_usage() {
 	expect_err 'expected --region-size'
 	b 1 convert -r 3000 x
 	expect_err "bad region size '3000'"
+	# the target's largest region is 1 GiB (2^21 sectors): larger is refused
+	b 1 convert -r 2G x
+	expect_err "bad region size '2G' \\(a power of two from 4096 to 1G\\)"
+	b 1 convert --region-sectors 4194304 x
+	expect_err "bad region sectors '4194304' \\(a power of two from 8 to 2097152\\)"
+	printf '0 4096\n' >one.ranges
+	b 0 convert --region-sectors 2097152 -s 3G -f ranges -O ranges one.ranges
+	[ "$(cat out)" = "0 1073741824" ] || die "1 GiB regions: $(cat out)"
 	b 1 convert -r 64K
 	expect_err 'expected at least one INPUT'
 	b 1 convert -r 64K --start x

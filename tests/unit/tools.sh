@@ -291,7 +291,7 @@ t_tools_lvm_usage() {
 		l 2 "$sh" start nolv vg/d
 		grep -q "expected VG/LV, got 'nolv'" err || die "$(cat err)"
 		# A region size that does not fit is refused (3) before LVM is asked.
-		for r in 12K 2K 0 1G1; do
+		for r in 12K 2K 0 2G 512G 1G1; do
 			case $r in 1G1) l 2 "$sh" start vg/lv vg/d --region-size $r; continue ;; esac
 			l 3 "$sh" start vg/lv vg/d --region-size $r
 			grep -q "region size $r does not fit" err || die "$(cat err)"

@@ -57,7 +57,7 @@
 "\n" \
 HELP_INPUT_OPTIONS \
 "Output options:\n" \
-"  -r, --region-size SIZE  region size in bytes, a power of two >= 4096\n" \
+"  -r, --region-size SIZE  region size in bytes, a power of two from 4096 to 1G\n" \
 "      --region-sectors N  region size in 512-byte sectors\n" \
 "  -s, --device-size SIZE  size of the mirrored device in bytes\n" \
 HELP_SIZE_MISMATCH \

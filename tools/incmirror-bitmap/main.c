@@ -21,6 +21,9 @@
 #define IMB_VERSION "0.1"
 #endif
 
+/* The target's largest region (dm-incmirror(7), region_sectors): 2^21 sectors. */
+#define MAX_REGION_BYTES (UINT64_C(1) << 30)
+
 enum cmd { CMD_CONVERT, CMD_LOAD, CMD_SAVE, CMD_INFO };
 enum outfmt { OUT_MESSAGES, OUT_CANONICAL, OUT_RANGES };
 
@@ -171,12 +174,13 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 				return usage_err(c, "bad offset '%s'", optarg);
 			break;
 		case 'r':
-			if (parse_size(optarg, &c->region) || !is_pow2(c->region) || c->region < 4096)
-				return usage_err(c, "bad region size '%s' (a power of two >= 4096)", optarg);
+			if (parse_size(optarg, &c->region) || !is_pow2(c->region) || c->region < 4096 ||
+			    c->region > MAX_REGION_BYTES)
+				return usage_err(c, "bad region size '%s' (a power of two from 4096 to 1G)", optarg);
 			break;
 		case OPT_REGION_SECTORS:
-			if (parse_u64(optarg, &v) || !is_pow2(v) || v < 8 || v > (UINT64_C(1) << 40))
-				return usage_err(c, "bad region sectors '%s' (a power of two >= 8)", optarg);
+			if (parse_u64(optarg, &v) || !is_pow2(v) || v < 8 || v > MAX_REGION_BYTES / 512)
+				return usage_err(c, "bad region sectors '%s' (a power of two from 8 to 2097152)", optarg);
 			c->region = v * 512;
 			break;
 		case 's':
