@@ -207,6 +207,9 @@ bool im_handover_take(struct incmirror *mc)
 	if (!theirs)
 		im_rescale_map(old, mc);
 	im_unflushed_take(mc, old);
+	/* Its map lives on elsewhere: the old metadata device is stale. */
+	if (old->md && !im_same_bdev(old->meta_dev, mc->meta_dev))
+		im_md_retire(old);
 
 	spin_lock_irq(&mc->lock);
 	if (theirs)

@@ -372,6 +372,8 @@ static int im_msg_start(struct incmirror *mc, unsigned int argc)
 
 static int im_msg_pause(struct incmirror *mc, unsigned int argc)
 {
+	bool paused;
+
 	if (argc != 1) {
 		im_warn(mc, "pause: takes no argument");
 		return -EINVAL;
@@ -381,7 +383,10 @@ static int im_msg_pause(struct incmirror *mc, unsigned int argc)
 	/* `loading` stays `loading`: nothing is being copied yet anyway. */
 	if (mc->run == IM_RUN_COPYING)
 		mc->run = IM_RUN_PAUSED;
+	paused = mc->run == IM_RUN_PAUSED;
 	spin_unlock_irq(&mc->lock);
+	if (paused)
+		im_md_set_paused(mc);
 	return 0;
 }
 

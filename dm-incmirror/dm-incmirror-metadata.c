@@ -599,20 +599,79 @@ void im_md_sync(struct incmirror *mc)
 	wait_event(md->round_wq, im_md_round_done(md, want));
 }
 
-/* `start` survives a crash: the next load resumes copying by itself. */
-void im_md_set_started(struct incmirror *mc)
+/*
+ * Replace @clear by @set in the superblock flags and wait until that is on
+ * disk. Process context (messages).
+ */
+static void im_md_change_flags(struct incmirror *mc, u32 set, u32 clear)
 {
 	struct im_metadata *md = mc->md;
 
 	if (!md)
 		return;
 	spin_lock_irq(&mc->lock);
-	if (!(md->flags & IM_MD_STARTED)) {
-		md->flags |= IM_MD_STARTED;
+	if ((md->flags & (set | clear)) != set) {
+		md->flags = (md->flags & ~clear) | set;
 		md->sb_pending = true;
 	}
 	spin_unlock_irq(&mc->lock);
 	im_md_sync(mc);
+}
+
+/*
+ * `start` survives a crash: the next load resumes copying by itself. It
+ * also leaves `degraded` and `paused`.
+ */
+void im_md_set_started(struct incmirror *mc)
+{
+	im_md_change_flags(mc, IM_MD_STARTED, IM_MD_DEGRADED | IM_MD_PAUSED);
+}
+
+/* `pause` survives a crash too: status must not say less than the truth. */
+void im_md_set_paused(struct incmirror *mc)
+{
+	im_md_change_flags(mc, IM_MD_PAUSED, 0);
+}
+
+/*
+ * The target entered `degraded` (any context, incmirror.lock held): so
+ * does the next load, until a `start`. The next round writes it.
+ */
+void im_md_degraded_locked(struct incmirror *mc)
+{
+	struct im_metadata *md = mc->md;
+
+	if (!md || (md->flags & IM_MD_DEGRADED))
+		return;
+	md->flags |= IM_MD_DEGRADED;
+	md->sb_pending = true;
+	im_md_kick(md);
+}
+
+/*
+ * Hand-over to a table with another metadata device, or none (from the
+ * successor's first preresume; @old is suspended, its work cancelled): the
+ * map on @old's device is frozen from now on, so it must never be loaded
+ * as the current one. It asks for a full copy instead, and is no longer
+ * clean.
+ */
+void im_md_retire(struct incmirror *old)
+{
+	struct im_metadata *md = old->md;
+	int r;
+
+	mutex_lock(&md->io_mutex);
+	if (!md->failed) {
+		md->flags = (md->flags & ~IM_MD_CLEAN) | IM_MD_NEEDS_FULL_COPY;
+		r = im_md_write_sb(md, md->flags);
+		if (r)
+			DMERR("%s: cannot mark the replaced metadata device stale (%d): do not load it again",
+			      im_md_name(md), r);
+		else
+			DMINFO("%s: the replaced metadata device is marked stale (a full copy if loaded again)",
+			       im_md_name(md));
+	}
+	mutex_unlock(&md->io_mutex);
 }
 
 enum im_md_state im_md_state_locked(struct incmirror *mc)
@@ -677,6 +736,10 @@ void im_md_resume(struct incmirror *mc, bool handed_over)
 		spin_lock_irq(&mc->lock);
 		bitmap_fill(md->blk_pending, md->nr_blocks);
 		md->flags = mc->run == IM_RUN_LOADING ? 0 : IM_MD_STARTED;
+		if (mc->run == IM_RUN_PAUSED)
+			md->flags |= IM_MD_PAUSED;
+		if (mc->degraded)
+			md->flags |= IM_MD_DEGRADED;
 		spin_unlock_irq(&mc->lock);
 		md->loaded = true;
 	} else if (!md->loaded) {
@@ -691,8 +754,14 @@ void im_md_resume(struct incmirror *mc, bool handed_over)
 			im_md_map_from_image(md);
 		}
 		spin_lock_irq(&mc->lock);
+		if (md->flags & IM_MD_DEGRADED) {
+			/* Whatever failed may still be failing: `start` says. */
+			mc->degraded = true;
+			mc->errors_since_start = mc->error_threshold;
+		}
 		if (md->flags & IM_MD_STARTED)
-			mc->run = IM_RUN_COPYING;
+			mc->run = md->flags & IM_MD_PAUSED ? IM_RUN_PAUSED :
+				IM_RUN_COPYING;
 		else if (mc->incremental)
 			mc->run = IM_RUN_LOADING;
 		else

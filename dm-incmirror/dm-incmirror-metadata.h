@@ -55,9 +55,12 @@ enum im_md_sb_flags {
 	IM_MD_CLEAN		= 1 << 0,	/* clean shutdown: bitmap exact */
 	IM_MD_STARTED		= 1 << 1,	/* `start` was received */
 	IM_MD_NEEDS_FULL_COPY	= 1 << 2,	/* every region is dirty */
+	IM_MD_DEGRADED		= 1 << 3,	/* degraded: `start` not yet */
+	IM_MD_PAUSED		= 1 << 4,	/* `pause` after `start` */
 };
 #define IM_MD_KNOWN_FLAGS	(IM_MD_CLEAN | IM_MD_STARTED | \
-				 IM_MD_NEEDS_FULL_COPY)
+				 IM_MD_NEEDS_FULL_COPY | IM_MD_DEGRADED | \
+				 IM_MD_PAUSED)
 
 /* The first 512 bytes of block 0: one sector, so its update is atomic. */
 struct im_disk_sb {
@@ -129,6 +132,9 @@ void im_md_wait_locked(struct incmirror *mc, struct bio *bio);
 void im_md_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last);
 void im_md_copy_claimed_locked(struct incmirror *mc, u64 region);
 void im_md_set_started(struct incmirror *mc);
+void im_md_set_paused(struct incmirror *mc);
+void im_md_degraded_locked(struct incmirror *mc);
+void im_md_retire(struct incmirror *old);
 void im_md_sync(struct incmirror *mc);
 enum im_md_state im_md_state_locked(struct incmirror *mc);
 

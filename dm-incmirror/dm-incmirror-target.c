@@ -30,6 +30,7 @@ void im_dest_error_locked(struct incmirror *mc)
 	mc->errors_since_start++;
 	if (!mc->degraded && mc->errors_since_start >= mc->error_threshold) {
 		mc->degraded = true;
+		im_md_degraded_locked(mc);
 		DMERR("%s: destination failed %u times, entering degraded state",
 		      dm_device_name(dm_table_get_md(mc->ti->table)),
 		      mc->errors_since_start);

@@ -61,7 +61,7 @@ enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_ERR = 2 };
 #define IM_FLAG_CLEAN (1u << 0)
 #define IM_FLAG_STARTED (1u << 1)
 #define IM_FLAG_NEEDS_FULL_COPY (1u << 2)
-#define IM_ALL_FLAGS 7u
+#define IM_ALL_FLAGS 31u /* CLEAN STARTED NEEDS_FULL_COPY DEGRADED PAUSED */
 #define IM_BITMAP_OFFSET 8
 #define IM_SB_USED 512
 
