@@ -512,9 +512,9 @@ sys.exit(zlib.crc32(bytes(d)) != c)' m.img $off || die "the csum differs from py
 	cp m.img bad.img; im_put bad.img $off 8 le32 2
 	lw 2 meta-dirty bad.img $off
 	expect_err "offset $((off + 8)): version: expected 1, found 2"
-	cp m.img bad.img; im_put bad.img $off 12 le32 9
+	cp m.img bad.img; im_put bad.img $off 12 le32 33
 	lw 2 meta-dirty bad.img $off
-	expect_err "offset $((off + 12)): flags: unknown bits set \(0x00000009\)"
+	expect_err "offset $((off + 12)): flags: unknown bits set \(0x00000021\)"
 	cp m.img bad.img; im_put bad.img $off 60 le32 1
 	lw 2 meta-dirty bad.img $off
 	expect_err "offset $((off + 60)): owner: not NUL padded"
