@@ -46,7 +46,12 @@ dm_msg im set_dirty $CHANGED
 dm_msg lw mark armed
 
 # Copying (slowly) under two writers: one flushing every 4 writes, one FUA.
-dm_msg im max_copy_rate 2048
+# 128 KiB/s (two regions a second) outlasts the writers: the copies left
+# when they end run at full speed with no flush after them, so that a clear
+# pass that does not flush the legs first (tests/mutants/clear-before-flush)
+# has copies to lose. The polls below must not flush either (meta_dirty
+# reads with O_DIRECT).
+dm_msg im max_copy_rate 128
 dm_msg im start
 cd /tmp || fail "cd /tmp"
 fio --name=flushing --filename="$DEV" --ioengine=psync --direct=1 --rw=randwrite \

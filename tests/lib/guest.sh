@@ -349,19 +349,31 @@ dm_swap() {
 
 # ---- helpers for the metadata device ----
 
+# meta_read DEV: copy DEV into /tmp/.meta.img with O_DIRECT reads: what the
+# target wrote with bios, not the page cache. No sync or flush: dropping
+# caches would first fsync DEV, i.e. send a flush down to the devices under
+# it, and a poll doing that every 0.1 s (metadata-crash-replay shares one
+# dm-log-writes device among the legs and the metadata) would make every
+# write durable at once and hide an ordering bug. coreutils dd: it fails
+# rather than fall back to buffered I/O.
+meta_read() {
+	/usr/bin/dd if="$1" of=/tmp/.meta.img bs=64k iflag=direct 2>/tmp/.meta.err ||
+		fail "O_DIRECT read of $1: $(cat /tmp/.meta.err)"
+}
+
 # meta_dirty DEV [OFFSET_BYTES]: the dirty regions recorded in the
 # dm-incmirror metadata on DEV, one per line, read from the device itself
-# (the page cache is dropped first: the target writes with bios).
-# Fails the case on an invalid image. Redirect stdout to a file.
+# (meta_read: O_DIRECT, no flush). Fails the case on an invalid image.
+# Redirect stdout to a file.
 meta_dirty() {
-	drop_caches "$1"
-	lw-replay meta-dirty "$1" "${2:-0}" || fail "metadata on $1 is invalid"
+	meta_read "$1"
+	lw-replay meta-dirty /tmp/.meta.img "${2:-0}" || fail "metadata on $1 is invalid"
 }
 
 # meta_flags DEV: the superblock flags word of the metadata on DEV (decimal).
 meta_flags() {
-	drop_caches "$1"
-	od -An -tu4 -j12 -N4 "$1" | tr -d ' '
+	meta_read "$1"
+	od -An -tu4 -j12 -N4 /tmp/.meta.img | tr -d ' '
 }
 
 # zero_dev DEV [SECTORS]: zero a device, or its first SECTORS.
