@@ -118,7 +118,7 @@ for img in /tmp/pts/point-*.img; do
 	dm_create im "0 $S incmirror /dev/mapper/src /dev/mapper/dst 128 3 incremental metadata $LM" >/dev/null
 	get_dirty_all im >/tmp/cr.kmap
 	lw-replay diff-regions "$img" 0 "$img" $((S * 512)) $((S * 512)) $REG >/tmp/cr.diff
-	assert_subset /tmp/cr.diff /tmp/cr.kmap "kernel map loaded from $(basename "$img")"
+	assert_subset --may-be-empty /tmp/cr.diff /tmp/cr.kmap "kernel map loaded from $(basename "$img")"
 	info "$(basename "$img"): $(wc -l </tmp/cr.diff) regions differ, $(ranges_count </tmp/cr.kmap) dirty after load"
 	for d in im dst src; do run dmsetup remove $d; done
 	/usr/sbin/losetup -d "$L" "$LM"
