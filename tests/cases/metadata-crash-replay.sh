@@ -46,7 +46,12 @@ dm_msg im set_dirty $CHANGED
 dm_msg lw mark armed
 
 # Copying (slowly) under two writers: one flushing every 4 writes, one FUA.
-dm_msg im max_copy_rate 2048
+# 128 KiB/s (two regions a second) outlasts the writers: the copies left
+# when they end run at full speed with no flush after them, so that a clear
+# pass that does not flush the legs first (tests/mutants/clear-before-flush)
+# has copies to lose. The polls below must not flush either (meta_dirty
+# reads with O_DIRECT).
+dm_msg im max_copy_rate 128
 dm_msg im start
 cd /tmp || fail "cd /tmp"
 fio --name=flushing --filename="$DEV" --ioengine=psync --direct=1 --rw=randwrite \
@@ -113,7 +118,7 @@ for img in /tmp/pts/point-*.img; do
 	dm_create im "0 $S incmirror /dev/mapper/src /dev/mapper/dst 128 3 incremental metadata $LM" >/dev/null
 	get_dirty_all im >/tmp/cr.kmap
 	lw-replay diff-regions "$img" 0 "$img" $((S * 512)) $((S * 512)) $REG >/tmp/cr.diff
-	assert_subset /tmp/cr.diff /tmp/cr.kmap "kernel map loaded from $(basename "$img")"
+	assert_subset --may-be-empty /tmp/cr.diff /tmp/cr.kmap "kernel map loaded from $(basename "$img")"
 	info "$(basename "$img"): $(wc -l </tmp/cr.diff) regions differ, $(ranges_count </tmp/cr.kmap) dirty after load"
 	for d in im dst src; do run dmsetup remove $d; done
 	/usr/sbin/losetup -d "$L" "$LM"

@@ -34,8 +34,17 @@ run dd if=/dev/urandom of="$DEV" bs=4k count=1 oflag=direct conv=notrunc,fsync 2
 [ "$(flushes "$LD")" -gt "$f" ] || fail "fsync on the mirror sent no flush to the destination"
 run dmsetup remove im
 
-# Both legs with a write cache.
-DEV=$(dm_create im "$(incmirror_table "$LS" "$LD" 128 incremental)")
+# Both legs with a write cache, each under a dm-log-writes device (logs on
+# the ramdisks): a flush or a FUA counter on a leg moves also when a FUA is
+# stripped and made durable by a flush instead (an O_SYNC write's own), the
+# log keeps each write's flags.
+modprobe dm-log-writes 2>/dev/null
+[ -d /sys/module/dm_log_writes ] || fail "dm-log-writes is not available"
+zero_dev /dev/ram0 2048
+zero_dev /dev/ram1 2048
+LWS=$(dm_create lws "0 $(dev_sectors "$LS") log-writes $LS /dev/ram0")
+LWD=$(dm_create lwd "0 $(dev_sectors "$LD") log-writes $LD /dev/ram1")
+DEV=$(dm_create im "$(incmirror_table "$LWS" "$LWD" 128 incremental)")
 dm_msg im start
 wait_state im synced 30
 fs=$(flushes "$LS")
@@ -53,6 +62,21 @@ fio --name=fua --filename="$DEV" --rw=write --bs=4k --size=4k --offset=28k \
 [ "$(flushes "$LS")" -gt "$fs" ] || fail "O_DSYNC write was not made durable on the source"
 [ "$(flushes "$LD")" -gt "$fd" ] || fail "O_DSYNC write was not made durable on the destination"
 same_regions "$LS" "$LD" 128
+# The write reached each leg as a FUA write: a log entry of 4 KiB at 28 KiB
+# with the fua flag (lw-replay list: index, log offset, flags, start, bytes).
+# Removing the log-writes devices completes their logs.
+run dmsetup remove im
+run dmsetup remove lws
+run dmsetup remove lwd
+for l in /dev/ram0 /dev/ram1; do
+	lw-replay list "$l" >/tmp/fd.list || fail "lw-replay list $l"
+	awk '$3 ~ /(^|,)fua(,|$)/ && $4 == 28672 && $5 == 4096 { n++ } END { exit !n }' /tmp/fd.list ||
+		{ grep ' 28672 4096' /tmp/fd.list; fail "no FUA write of 4 KiB at 28 KiB in the log under $( [ $l = /dev/ram0 ] && echo source || echo destination)"; }
+done
+# The legs themselves, for the discards.
+DEV=$(dm_create im "$(incmirror_table "$LS" "$LD" 128 incremental)")
+dm_msg im start
+wait_state im synced 30
 
 # ---- discard, both legs support it ----------------------------------------
 [ "$(cat /sys/block/$(dm_sysname im)/queue/discard_max_bytes)" -gt 0 ] ||

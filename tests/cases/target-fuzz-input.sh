@@ -53,6 +53,18 @@ FINDINGS=0
 
 # finding TEXT: an input the target handled wrongly. Reported, counted; the
 # case fails at the end (at once after 20).
+# ran WHAT GOT WANT: the loop over WHAT ran every input the generator made.
+ran() {
+	[ "$2" = "$3" ] || fail "$1: $2 inputs run, $3 generated (a loop that stops early checks nothing)"
+}
+
+# lines FILE N: the generator wrote N lines into FILE (an input holding a
+# newline would be split into two).
+lines() {
+	_ln=$(wc -l <"$1") || fail "wc -l $1"
+	[ "$_ln" -eq "$2" ] || fail "$1 has $_ln lines, expected $2"
+}
+
 finding() {
 	FINDINGS=$((FINDINGS + 1))
 	echo "FINDING $FINDINGS: $*" >&2
@@ -161,6 +173,8 @@ t0=$(uptime_ms)
 awk -f "$GEN" -v mode=create -v seed="$SEED" -v n="$NT" -v sz="$SZ" -v small=2048 \
 	-v glen="$GLEN" -v grs="$GRS" -v inf="$W/c.in" -v expf="$W/c.exp" ||
 	fail "generator (create) failed"
+lines "$W/c.in" "$NT"
+lines "$W/c.exp" "$NT"
 nc=0 nc_ok=0
 while IFS= read -r line <&3; do
 	IFS='|' read -r ex e1 e2 e3 e4 e5 e6 <&4
@@ -194,6 +208,7 @@ while IFS= read -r line <&3; do
 	fi
 	[ $((nc % 25)) -eq 0 ] && check_kmsg
 done 3<"$W/c.in" 4<"$W/c.exp"
+ran create "$nc" "$NT"
 check_kmsg
 info "create: $nc table lines, $nc_ok accepted, $(($(uptime_ms) - t0)) ms"
 
@@ -203,6 +218,8 @@ make_good
 awk -f "$GEN" -v mode=reload -v seed="$SEED" -v n="$NRL" -v sz="$SZ" -v small=2048 \
 	-v glen="$GLEN" -v grs="$GRS" -v inf="$W/r.in" -v expf="$W/r.exp" ||
 	fail "generator (reload) failed"
+lines "$W/r.in" "$NRL"
+lines "$W/r.exp" "$NRL"
 baseline() {
 	I0=$(dmsetup info good) && T0=$(dmsetup table good) && S0=$(dmsetup status good) ||
 		fail "cannot read the state of good"
@@ -252,6 +269,7 @@ while IFS= read -r line <&3; do
 	fi
 	[ $((nrl % 25)) -eq 0 ] && check_kmsg
 done 3<"$W/r.in" 4<"$W/r.exp"
+ran reload "$nrl" "$NRL"
 check_kmsg
 info "reload: $nrl table lines, $nrl_ok accepted, $(($(uptime_ms) - t0)) ms"
 
@@ -312,6 +330,10 @@ while IFS= read -r line <&3; do
 	fi
 	[ $((nm % 25)) -eq 0 ] && check_kmsg
 done 3<"$W/m.in" 4<"$W/m.exp"
+ran message "$nm" "$NM"
+# Besides the NM messages, m.in holds the recreations (Rkeep, Rzero).
+lines "$W/m.in" $((NM + nresets))
+lines "$W/m.exp" $((NM + nresets))
 check_kmsg
 info "messages: $nm messages, $nm_ok accepted, $nresets recreations, $(($(uptime_ms) - t0)) ms"
 run dmsetup remove good
@@ -334,6 +356,7 @@ dd if="$W/md.good" bs=1 skip=4 count=4 2>/dev/null | cmp -s - "$W/crc" ||
 	fail "gzip's CRC-32 of the superblock differs from the kernel's csum"
 awk -f "$GEN" -v mode=image -v seed="$SEED" -v n="$NI" -v nr="$N2" -v img="$W/md.txt" \
 	-v dir="$W/img" -v expf="$W/i.exp" || fail "generator (image) failed"
+lines "$W/i.exp" "$NI"
 ni=0 ni_ok=0
 while IFS='|' read -r k acc reason state dirty desc <&4; do
 	ni=$((ni + 1))
@@ -386,6 +409,7 @@ while IFS='|' read -r k acc reason state dirty desc <&4; do
 	fi
 	[ $((ni % 10)) -eq 0 ] && check_kmsg
 done 4<"$W/i.exp"
+ran image "$ni" "$NI"
 check_kmsg
 info "images: $ni metadata images, $ni_ok accepted, $(($(uptime_ms) - t0)) ms"
 
@@ -399,6 +423,7 @@ info "memory after - before (KiB): MemAvailable $((A_MA - B_MA)), Slab $((A_SL -
 [ $((A_VM - B_VM)) -lt "$MEM_BOUND_KB" ] ||
 	finding "VmallocUsed grew by $((A_VM - B_VM)) KiB over the run"
 
+ran "all parts" $((nc + nrl + nm + ni)) "$INPUTS"
 info "inputs: $nc table lines ($nc_ok valid), $nrl reloads ($nrl_ok valid), $nm messages ($nm_ok valid), $ni metadata images ($ni_ok valid); seed $SEED; $(($(uptime_ms) - T_ALL)) ms"
 [ "$FINDINGS" = 0 ] || fail "$FINDINGS finding(s), see FINDING lines above (seed $SEED)"
 exit 0

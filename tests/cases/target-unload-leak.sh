@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: 40 create/copy/write/remove cycles leak no memory (slab + vmalloc bounded) and the module unloads and reloads
+# DESCRIPTION: 40 create/copy/write/remove cycles leak no memory (slab + vmalloc and free pages bounded) and the module unloads and reloads
 # TIMEOUT: 180
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap 'cleanup_devices; modprobe dm-incmirror 2>/dev/null' EXIT
@@ -10,20 +10,27 @@ ram_devices 2 16384
 SZ=$(dev_sectors /dev/ram0)
 dd if=/dev/urandom of=/tmp/leak.blob bs=4k count=64 2>/dev/null
 
-# kernel_kb: unreclaimable slab + vmalloc, after dropping caches.
-kernel_kb() {
+# measure: after dropping caches, K = unreclaimable slab + vmalloc and F =
+# MemFree (KiB). Free pages see what slab and vmalloc do not: the copier's
+# buffers (copy_depth jobs of 1 MiB, alloc_page each), 8 MiB a table here.
+measure() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	echo $(($(meminfo_kb SUnreclaim) + $(meminfo_kb VmallocUsed)))
+	K=$(($(meminfo_kb SUnreclaim) + $(meminfo_kb VmallocUsed)))
+	F=$(meminfo_kb MemFree)
+	[ -n "$F" ] && [ "$F" -gt 0 ] || fail "no MemFree in /proc/meminfo"
 }
 
 cycle() {
 	i=$1
+	# Ten places, used in turn: after the first ten cycles the ramdisks
+	# have every page they will hold, so that free memory measures leaks.
+	p=$(((i % 10 + 1) * 1000))
 	DEV=$(dm_create leak "0 $SZ incmirror /dev/ram0 /dev/ram1 8 3 incremental copy_depth 8")
-	dm_msg leak set_dirty 0-255 $((i * 1000))-$((i * 1000 + 63)) >/dev/null
+	dm_msg leak set_dirty 0-255 $p-$((p + 63)) >/dev/null
 	dm_msg leak start >/dev/null
 	# writes, some into regions being copied, and a flush
-	dd if=/tmp/leak.blob of="$DEV" bs=4k seek=$((i * 1000 - 32)) oflag=direct conv=notrunc,fsync 2>/dev/null ||
+	dd if=/tmp/leak.blob of="$DEV" bs=4k seek=$((p - 32)) oflag=direct conv=notrunc,fsync 2>/dev/null ||
 		fail "write in cycle $i"
 	dm_msg leak get_dirty 0 100000 >/dev/null
 	wait_state leak synced 30
@@ -37,13 +44,17 @@ cycle() {
 i=1
 while [ $i -le 40 ]; do
 	cycle $i
-	[ $i -eq 10 ] && k10=$(kernel_kb)
+	[ $i -eq 10 ] && { measure; k10=$K f10=$F; }
 	i=$((i + 1))
 done
-k40=$(kernel_kb)
-info "SUnreclaim+VmallocUsed: $k10 KiB after 10 cycles, $k40 KiB after 40"
+measure
+k40=$K f40=$F
+info "SUnreclaim+VmallocUsed: $k10 KiB after 10 cycles, $k40 KiB after 40; MemFree: $f10 KiB, $f40 KiB"
 # 30 leaked 512 KiB maps would be 15 MiB; allow 1 MiB of noise.
 [ $((k40 - k10)) -lt 1024 ] || fail "kernel memory grew by $((k40 - k10)) KiB over 30 cycles"
+# 30 leaked sets of copy buffers would be 240 MiB, one leaked MiB a table
+# 30 MiB; allow 16 MiB of noise (per-CPU page lists, the kernel log).
+[ $((f10 - f40)) -lt 16384 ] || fail "free memory shrank by $((f10 - f40)) KiB over 30 cycles"
 
 cleanup_devices
 grep -q '^dm_incmirror ' /proc/modules || fail "dm_incmirror not loaded"

@@ -21,10 +21,16 @@ assert_eq "$(dm_field im 12)" 0 "mismatches on a synced pair"
 [ "$(dm_events im)" -gt "$ev0" ] || fail "no table event at the end of verify"
 
 # Flip one byte in each of 4 clean regions of the destination, under the
-# target (direct I/O: no page cache between the flip and the target).
+# target: its complement, so that it differs whatever it was (0xff over a
+# random byte is no change once in 256).
+drop_caches /dev/ram1
 for r in 3 77 200 255; do
-	printf '\377' | dd of=/dev/ram1 bs=1 seek=$((r * 65536 + 4097)) conv=notrunc 2>/dev/null ||
+	o=$((r * 65536 + 4097))
+	b=$(od -An -tu1 -j$o -N1 /dev/ram1 | tr -d ' ')
+	case $b in '' | *[!0-9]*) fail "cannot read byte $o of /dev/ram1 ('$b')" ;; esac
+	printf "\\$(printf '%03o' $((255 - b)))" | dd of=/dev/ram1 bs=1 seek=$o conv=notrunc 2>/dev/null ||
 		fail "flip in region $r"
+	info "region $r: byte $o $b -> $((255 - b))"
 done
 sync /dev/ram1
 echo 3 >/proc/sys/vm/drop_caches

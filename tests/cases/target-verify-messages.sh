@@ -4,6 +4,18 @@
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
 
+# refused ERRNO_TEXT ARGS...: the message is refused with that errno: the
+# kernel's return, as dmsetup prints it (strerror), e.g. "Invalid argument"
+# for EINVAL, "Device or resource busy" for EBUSY. A refusal for another
+# reason (ENOMEM, a missing device, a usage error of dmsetup) fails.
+refused() {
+	_r_err=$1
+	shift
+	expect_fail dmsetup message im 0 "$@"
+	grep -q "message ioctl on .* failed: $_r_err\$" /tmp/.expect_fail.out ||
+		fail "message '$*' refused, but not with '$_r_err': $(cat /tmp/.expect_fail.out)"
+}
+
 ram_devices 2 64
 random_fill /dev/ram0
 DEV=$(dm_create im "$(incmirror_table /dev/ram0 /dev/ram1 128)")
@@ -14,7 +26,7 @@ for bad in "verify 0 0" "verify $N 1" "verify 0 $((N + 1))" "verify 1" \
 	"verify repair 5" "verify fix" "verify 0 1 2" \
 	"verify 18446744073709551615 2" "verify_stop now" "verify 1x 2"; do
 	# shellcheck disable=SC2086
-	expect_fail dmsetup message im 0 $bad
+	refused "Invalid argument" $bad
 done
 assert_eq "$(dm_field im 10)" verify=idle "verify state after refused messages"
 
@@ -27,7 +39,8 @@ assert_eq "$(dm_field im 10)" verify=idle "verify state after an idle verify_sto
 dm_msg im max_copy_rate 1024
 dm_msg im verify
 assert_eq "$(dm_field im 10)" verify=running "verify state while running"
-expect_fail dmsetup message im 0 verify
+refused "Device or resource busy" verify
+assert_eq "$(dm_field im 10)" verify=running "verify state after a second verify was refused"
 ev0=$(dm_events im)
 dm_msg im verify_stop
 wait_field im 10 verify=done 30

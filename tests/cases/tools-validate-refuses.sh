@@ -56,6 +56,10 @@ run dmsetup remove imhold
 dm_create imopen "0 $(dev_sectors /dev/ram1) linear /dev/ram1 0" >/dev/null
 sleep 60 </dev/mapper/imopen &
 OPID=$!
+# The shell opens the device in the background job: wait (bounded) until it
+# holds it, or the refusal below could be tested on a device nobody has open.
+wait_cond 10 "the holder to open /dev/mapper/imopen" \
+	'[ "$(dmsetup info -c --noheadings -o open imopen | tr -d " ")" = 1 ]'
 refused "open dm device" 'is open 1 times' --yes --runtime 1 /dev/ram0 /dev/mapper/imopen
 kill $OPID
 wait $OPID 2>/dev/null

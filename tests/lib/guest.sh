@@ -6,8 +6,15 @@ set -u
 
 fail() {
 	echo "FAIL: $*" >&2
+	# In a subshell ($(...), a pipeline, ( ... ) &) exit ends only that
+	# subshell: tell the case's shell too (its USR1 trap, below, fails the
+	# case). /proc/self is opened by the shell itself: its pid is the
+	# subshell's, $$ the case's.
+	read -r _f_pid _f_rest </proc/self/stat 2>/dev/null
+	[ "${_f_pid:-$$}" = "$$" ] || kill -USR1 "$$" 2>/dev/null
 	exit 1
 }
+trap 'echo "FAIL: a helper failed in a subshell (its FAIL line is above)" >&2; exit 1' USR1
 
 skip() {
 	echo "SKIP: $*" >&2
@@ -121,11 +128,23 @@ same() {
 # sha DEV [SKIP_SECTORS COUNT_SECTORS]: sha256 of a device or a part of it.
 sha() {
 	drop_caches "$1"
+	# No pipefail in busybox sh: each step's status is checked on its own.
 	if [ $# -eq 1 ]; then
-		sha256sum <"$1" | cut -d' ' -f1
+		sha256sum "$1" >/tmp/.sha.out 2>/tmp/.sha.err ||
+			fail "sha256sum of $1: $(cat /tmp/.sha.err)"
 	else
-		dd if="$1" bs=512 skip="$2" count="$3" 2>/dev/null | sha256sum | cut -d' ' -f1
+		rm -f /tmp/.sha.rc
+		{ dd if="$1" bs=512 skip="$2" count="$3" 2>/tmp/.sha.err ||
+			echo $? >/tmp/.sha.rc; } | sha256sum >/tmp/.sha.out ||
+			fail "sha256sum of $1 ($2 +$3 sectors)"
+		[ ! -e /tmp/.sha.rc ] ||
+			fail "dd of $1 ($2 +$3 sectors) failed: $(cat /tmp/.sha.err)"
 	fi
+	read -r _h_sum _h_rest </tmp/.sha.out
+	case $_h_sum in
+	????????????????????????????????????????????????????????????????) echo "$_h_sum" ;;
+	*) fail "sha of $1: no sha256 printed ('$_h_sum')" ;;
+	esac
 }
 
 cleanup_devices() {
@@ -168,8 +187,13 @@ meminfo_kb() {
 
 # dm_events NAME: the device's event counter (for `dmsetup wait NAME N`).
 dm_events() {
-	dmsetup info -c --noheadings -o events "$1" | tr -d ' ' ||
+	_e_n=$(dmsetup info -c --noheadings -o events "$1") ||
 		fail "dmsetup info -o events $1"
+	_e_n=$(echo $_e_n)
+	case $_e_n in
+	'' | *[!0-9]*) fail "dmsetup info -o events $1: '$_e_n' is no event counter" ;;
+	esac
+	echo "$_e_n"
 }
 
 # dm_sysname NAME: the kernel name (dm-N) of a dm device, for /sys/block.
@@ -322,13 +346,30 @@ blk_stat() {
 }
 
 # diff_regions DEV1 DEV2 REGION_SECTORS [MAX]: print the indexes of the first
-# MAX (default 20) regions in which the two devices differ.
+# MAX (default 20) regions in which the two devices differ (nothing when they
+# are identical). Fails the case when cmp fails (exit > 1: a read error, a
+# missing device), or says they differ (e.g. in size only) and no differing
+# byte names a region. Redirect stdout to a file, or use it in $(...): a
+# failure ends the case either way (fail).
 diff_regions() {
 	drop_caches "$1" "$2"
-	cmp -l "$1" "$2" 2>/dev/null |
+	rm -f /tmp/.dr.rc /tmp/.dr.max
+	# No pipefail: cmp's status goes through a file. awk stops reading after
+	# MAX regions (noted in /tmp/.dr.max); cmp then dies of SIGPIPE (141).
+	{ cmp -l "$1" "$2" 2>/tmp/.dr.err; echo $? >/tmp/.dr.rc; } |
 		awk -v rb=$(($3 * 512)) -v max="${4:-20}" '
-		{ r = int(($1 - 1) / rb); if (r != last) { print r; last = r; if (++n >= max) exit } }
-		BEGIN { last = -1 }'
+		{ r = int(($1 - 1) / rb); if (r != last) { print r; last = r
+			if (++n >= max) { print "" >"/tmp/.dr.max"; exit } } }
+		BEGIN { last = -1 }' >/tmp/.dr.out || fail "diff_regions: awk failed"
+	read -r _d_rc </tmp/.dr.rc || fail "diff_regions: no status from cmp $1 $2"
+	case $_d_rc in
+	0) [ ! -s /tmp/.dr.out ] || fail "diff_regions: cmp $1 $2 found no difference, yet regions were listed" ;;
+	1) [ -s /tmp/.dr.out ] ||
+		fail "diff_regions: $1 and $2 differ but no differing byte names a region: $(cat /tmp/.dr.err)" ;;
+	141) [ -e /tmp/.dr.max ] || fail "diff_regions: cmp $1 $2 killed by SIGPIPE before MAX regions" ;;
+	*) fail "diff_regions: cmp -l $1 $2 failed (exit $_d_rc): $(cat /tmp/.dr.err)" ;;
+	esac
+	cat /tmp/.dr.out
 }
 
 # same_regions DEV1 DEV2 REGION_SECTORS: like `same`, and on a difference name
@@ -349,19 +390,31 @@ dm_swap() {
 
 # ---- helpers for the metadata device ----
 
+# meta_read DEV: copy DEV into /tmp/.meta.img with O_DIRECT reads: what the
+# target wrote with bios, not the page cache. No sync or flush: dropping
+# caches would first fsync DEV, i.e. send a flush down to the devices under
+# it, and a poll doing that every 0.1 s (metadata-crash-replay shares one
+# dm-log-writes device among the legs and the metadata) would make every
+# write durable at once and hide an ordering bug. coreutils dd: it fails
+# rather than fall back to buffered I/O.
+meta_read() {
+	/usr/bin/dd if="$1" of=/tmp/.meta.img bs=64k iflag=direct 2>/tmp/.meta.err ||
+		fail "O_DIRECT read of $1: $(cat /tmp/.meta.err)"
+}
+
 # meta_dirty DEV [OFFSET_BYTES]: the dirty regions recorded in the
 # dm-incmirror metadata on DEV, one per line, read from the device itself
-# (the page cache is dropped first: the target writes with bios).
-# Fails the case on an invalid image. Redirect stdout to a file.
+# (meta_read: O_DIRECT, no flush). Fails the case on an invalid image.
+# Redirect stdout to a file.
 meta_dirty() {
-	drop_caches "$1"
-	lw-replay meta-dirty "$1" "${2:-0}" || fail "metadata on $1 is invalid"
+	meta_read "$1"
+	lw-replay meta-dirty /tmp/.meta.img "${2:-0}" || fail "metadata on $1 is invalid"
 }
 
 # meta_flags DEV: the superblock flags word of the metadata on DEV (decimal).
 meta_flags() {
-	drop_caches "$1"
-	od -An -tu4 -j12 -N4 "$1" | tr -d ' '
+	meta_read "$1"
+	od -An -tu4 -j12 -N4 /tmp/.meta.img | tr -d ' '
 }
 
 # zero_dev DEV [SECTORS]: zero a device, or its first SECTORS.
@@ -370,8 +423,14 @@ zero_dev() {
 		dd if=/dev/zero of="$1" bs=512 count="$2" oflag=direct 2>/dev/null ||
 			fail "zero $1"
 	else
-		blkdiscard -z "$1" 2>/dev/null ||
-			dd if=/dev/zero of="$1" bs=1M oflag=direct 2>/dev/null
+		# dd without a count would end with ENOSPC: write the exact size.
+		blkdiscard -z "$1" 2>/dev/null && return 0
+		_z_n=$(dev_sectors "$1")
+		if [ $((_z_n % 2048)) -eq 0 ]; then
+			dd if=/dev/zero of="$1" bs=1M count=$((_z_n / 2048)) oflag=direct 2>/tmp/.zero.err
+		else
+			dd if=/dev/zero of="$1" bs=512 count="$_z_n" oflag=direct 2>/tmp/.zero.err
+		fi || fail "zero $1: $(cat /tmp/.zero.err)"
 	fi
 }
 
@@ -380,14 +439,21 @@ ranges_expand() {
 	awk '{ k = split($1, p, "-"); for (i = p[1]; i <= ((k == 2) ? p[2] : p[1]); i++) print i }'
 }
 
-# assert_subset SMALL BIG WHAT: every region listed (one per line, ranges
-# allowed) in file SMALL is listed in file BIG.
+# assert_subset [--may-be-empty] SMALL BIG WHAT: every region listed (one per
+# line, ranges allowed) in file SMALL is listed in file BIG. Both files must
+# exist and SMALL must list a region (an empty SMALL proves nothing) unless
+# --may-be-empty says that no region at all is a possible answer.
 assert_subset() {
-	ranges_expand <"$2" >/tmp/.sub.b
-	_s_missing=$(ranges_expand <"$1" |
-		awk 'NR == FNR { big[$1] = 1; next } !($1 in big) { print; if (++n >= 10) exit }' /tmp/.sub.b - |
-		tr '\n' ' ')
-	[ -z "$_s_missing" ] || fail "$3: missing $_s_missing"
+	_s_empty=0
+	[ "$1" = --may-be-empty ] && { _s_empty=1; shift; }
+	[ -f "$1" ] && [ -r "$1" ] || fail "$3: no list $1"
+	[ -f "$2" ] && [ -r "$2" ] || fail "$3: no list $2"
+	ranges_expand <"$1" >/tmp/.sub.a || fail "$3: cannot read $1"
+	ranges_expand <"$2" >/tmp/.sub.b || fail "$3: cannot read $2"
+	[ -s /tmp/.sub.a ] || [ "$_s_empty" = 1 ] || fail "$3: $1 lists no region"
+	awk 'NR == FNR { big[$1] = 1; next } !($1 in big) { print; if (++n >= 10) exit }' \
+		/tmp/.sub.b /tmp/.sub.a >/tmp/.sub.missing || fail "$3: awk failed"
+	[ ! -s /tmp/.sub.missing ] || fail "$3: missing $(tr '\n' ' ' </tmp/.sub.missing)"
 }
 
 # ---- helpers for the LVM cases (lvm-*, incmirror-lvm) ----

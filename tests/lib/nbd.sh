@@ -122,3 +122,18 @@ fio_write_clat_ms() {
 		printf "%.1f %.1f\n", p99 / 1e6, max / 1e6
 	}' "$1" || fail "no write completion latency in $1"
 }
+
+# ms_ok VALUE OP BOUND WHAT: VALUE (ms, e.g. from fio_write_clat_ms) is a
+# number and VALUE OP BOUND holds, numerically (OP: lt or le). An empty or
+# non-numeric VALUE fails the case: awk would compare it as a string, and
+# "" < "3000" holds. Returns 1 when the comparison does not hold.
+ms_ok() {
+	case $1 in
+	'' | *[!0-9.]* | *.*.* | .) fail "$4: '$1' is not a number of ms" ;;
+	esac
+	case $2 in
+	lt) awk -v m="$1" -v b="$3" 'BEGIN { exit !(m + 0 < b + 0) }' ;;
+	le) awk -v m="$1" -v b="$3" 'BEGIN { exit !(m + 0 <= b + 0) }' ;;
+	*) fail "ms_ok: bad operator '$2'" ;;
+	esac
+}
