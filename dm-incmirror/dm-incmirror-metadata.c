@@ -724,6 +724,34 @@ static int im_md_load(struct im_metadata *md)
 	return 0;
 }
 
+/*
+ * Before a handed-over map's clean bits go to disk: the predecessor's
+ * copies and writes completed, but maybe only into the legs' volatile
+ * caches (it flushes nothing when it had no metadata device, or a failed
+ * one: adding or replacing one by reload is the way out of that). A clean
+ * bit on disk is only for data stable on both legs, so flush both first.
+ * Where a flush fails nothing is known to be stable: every region stays
+ * dirty, and a failed destination flush counts as a destination error.
+ */
+static void im_md_handover_flush(struct im_metadata *md)
+{
+	struct incmirror *mc = md->mc;
+	int rs, rd;
+
+	rs = blkdev_issue_flush(mc->source->bdev);
+	rd = blkdev_issue_flush(mc->dest->bdev);
+	if (!rs && !rd)
+		return;
+	DMERR("%s: flushing the %s before recording the handed-over map failed: every region dirty",
+	      im_md_name(md), rs ? (rd ? "legs" : "source") : "destination");
+	spin_lock_irq(&mc->lock);
+	if (rd)
+		im_dest_error_locked(mc);
+	region_map_mark_range_dirty(mc->map, 0, mc->nr_regions);
+	mc->synced_reported = false;
+	spin_unlock_irq(&mc->lock);
+}
+
 void im_md_resume(struct incmirror *mc, bool handed_over)
 {
 	struct im_metadata *md = mc->md;
@@ -732,6 +760,7 @@ void im_md_resume(struct incmirror *mc, bool handed_over)
 	mutex_lock(&md->io_mutex);
 	if (handed_over) {
 		/* The predecessor's exact map goes to this device. */
+		im_md_handover_flush(md);
 		im_md_image_from_map(md);
 		spin_lock_irq(&mc->lock);
 		bitmap_fill(md->blk_pending, md->nr_blocks);

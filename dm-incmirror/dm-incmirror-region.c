@@ -36,16 +36,23 @@
  *    (get_dirty) covers every region that is not in sync yet.
  *
  * 4. Writes spanning regions, discards and writes the destination does not
- *    take hold no entry: they go to both legs without exclusion and mark
- *    their regions dirty on completion, which by rule 3 makes any
- *    overlapping copy repeat.
+ *    take hold no entry: they go to both legs without exclusion from copies
+ *    and mark their regions dirty on completion, which by rule 3 makes any
+ *    overlapping copy repeat. Instead of an entry per region (a discard or
+ *    write-zeroes may cover the whole device), such a write is on
+ *    incmirror.spanning from its admission to its end, for rule 5.
  *
  * 5. Verify (dm-incmirror-verify.c) compares only clean regions without
  *    I/O in flight, holding an entry with `verifying` set while it reads
  *    both legs: writes to the region are parked as behind a copy, so a
  *    region is never reported as differing because a write was half done.
- *    The verify never changes a bit except to mark a differing region
- *    dirty (`verify repair`), which it does before releasing the entry.
+ *    The writes of rule 4 count as I/O in flight on every region they cover
+ *    (a region is not compared while one covers it), and one that covers
+ *    the region being compared is parked on its entry like a write of its
+ *    own (after its metadata wait, rule 7), so it reaches neither leg
+ *    while the legs are read. The verify never changes a bit except to
+ *    mark a differing region dirty (`verify repair`), which it does before
+ *    releasing the entry.
  *
  * 6. With dest_zeroed, the destination reads zeroes where it was never
  *    written. Every write mapped (whatever it is, whichever leg it reaches)
@@ -74,6 +81,7 @@ int im_regions_init(struct incmirror *mc)
 {
 	hash_init(mc->active);
 	INIT_LIST_HEAD(&mc->copying);
+	INIT_LIST_HEAD(&mc->spanning);
 	if (mc->dest_zeroed) {
 		mc->dest_touched = kvcalloc(BITS_TO_LONGS(mc->nr_regions),
 					    sizeof(unsigned long), GFP_KERNEL);
@@ -252,31 +260,64 @@ enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 	return IM_ADMIT_ISSUE;
 }
 
-/* Rules 4, 6 and 7. */
+/*
+ * Rule 5: park a spanning write on the entry of the region being compared
+ * if it covers that region. Returns true if it was parked.
+ */
+static bool im_spanning_park_locked(struct incmirror *mc, struct bio *bio,
+				    struct im_bio *pb)
+{
+	struct im_region *node = mc->verify.node;
+
+	if (!node || node->region < pb->first || node->region > pb->last)
+		return false;
+	bio_list_add(&node->deferred, bio);
+	return true;
+}
+
+/* Rule 5: whether a spanning write in flight covers @region. */
+static bool im_spanning_covers_locked(struct incmirror *mc, u64 region)
+{
+	struct im_bio *pb;
+
+	list_for_each_entry(pb, &mc->spanning, spanning)
+		if (region >= pb->first && region <= pb->last)
+			return true;
+	return false;
+}
+
+/* Rules 4, 5, 6 and 7. */
 enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
 						    struct bio *bio,
 						    struct im_bio *pb)
 {
-	pb->flags |= IM_BIO_MARK_DIRTY;
+	pb->flags |= IM_BIO_MARK_DIRTY | IM_BIO_SPANNING;
+	list_add_tail(&pb->spanning, &mc->spanning);
 	im_dest_touch_locked(mc, pb->first, pb->last);
-	if (!mc->md)
-		return IM_ADMIT_ISSUE;
-	im_mark_dirty_locked(mc, pb->first, pb->last);
-	if (!im_md_write_intent_locked(mc, pb->first, pb->last))
-		return IM_ADMIT_ISSUE;
-	im_md_wait_locked(mc, bio);
-	return IM_ADMIT_WAIT_MD;
+	if (mc->md) {
+		im_mark_dirty_locked(mc, pb->first, pb->last);
+		if (im_md_write_intent_locked(mc, pb->first, pb->last)) {
+			im_md_wait_locked(mc, bio);
+			return IM_ADMIT_WAIT_MD;
+		}
+	}
+	if (im_spanning_park_locked(mc, bio, pb))
+		return IM_ADMIT_DEFERRED;
+	return IM_ADMIT_ISSUE;
 }
 
 /*
  * A write whose metadata bits became durable goes on. Returns true if it
  * is parked instead: it arrived while its region was being copied or
  * verified (rule 1 keeps new copies away from the entry it holds, not one
- * already running) and that still runs.
+ * already running) and that still runs, or it spans regions and one of
+ * them is being compared (rule 5).
  */
 bool im_region_write_release_locked(struct incmirror *mc, struct bio *bio,
 				    struct im_bio *pb)
 {
+	if (pb->flags & IM_BIO_SPANNING)
+		return im_spanning_park_locked(mc, bio, pb);
 	if (!pb->node || !(pb->node->copying || pb->node->verifying))
 		return false;
 	bio_list_add(&pb->node->deferred, bio);
@@ -295,6 +336,8 @@ bool im_region_write_end_locked(struct incmirror *mc, struct im_bio *pb,
 
 	if (marked)
 		im_mark_dirty_locked(mc, pb->first, pb->last);
+	if (pb->flags & IM_BIO_SPANNING)
+		list_del(&pb->spanning);
 	if (pb->node) {
 		pb->node->writes--;
 		im_region_put_locked(pb->node, to_free);
@@ -331,11 +374,12 @@ void im_region_copy_end_locked(struct incmirror *mc, struct im_region *node,
 	im_region_put_locked(node, to_free);
 }
 
-/* Rule 5: clean and nothing in flight on it. */
+/* Rule 5: clean and nothing in flight on it, spanning writes included. */
 bool im_region_verifiable_locked(struct incmirror *mc, u64 region)
 {
 	return !region_map_test(mc->map, region) &&
-		!im_region_find_locked(mc, region);
+		!im_region_find_locked(mc, region) &&
+		!im_spanning_covers_locked(mc, region);
 }
 
 void im_region_verify_begin_locked(struct incmirror *mc,
@@ -343,6 +387,7 @@ void im_region_verify_begin_locked(struct incmirror *mc,
 {
 	im_region_add_locked(mc, node, region);
 	node->verifying = true;
+	mc->verify.node = node;
 }
 
 /* Parked writes go to incmirror.ready; the caller kicks the copier. */
@@ -352,6 +397,7 @@ void im_region_verify_end_locked(struct incmirror *mc, struct im_region *node,
 	if (mark_dirty)
 		im_mark_dirty_locked(mc, node->region, node->region);
 	node->verifying = false;
+	mc->verify.node = NULL;
 	bio_list_merge(&mc->ready, &node->deferred);
 	bio_list_init(&node->deferred);
 	im_region_put_locked(node, to_free);

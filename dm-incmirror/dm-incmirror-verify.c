@@ -9,10 +9,15 @@
  *
  * - It claims the region through the region state machine
  *   (dm-incmirror-region.c, rule 5): only a clean region without I/O in
- *   flight is compared, and writes arriving meanwhile are parked until the
- *   comparison ends, so a write in progress is never seen as a mismatch. A
- *   region that keeps having writes in flight is retried for about a
- *   second and then skipped (counted in `skipped`, logged at the end).
+ *   flight (discards and writes spanning regions included) is compared,
+ *   and writes arriving meanwhile are parked until the comparison ends, so
+ *   a write in progress is never seen as a mismatch. A region that keeps
+ *   having writes in flight is retried for about a second and then skipped
+ *   (counted in `skipped`, logged at the end).
+ * - Its entry comes from the pool that parked writes hold too, and those
+ *   are only issued by work items on the same workqueue (the copier's, to
+ *   which the end of a comparison hands them): it never waits for the pool
+ *   (GFP_NOWAIT) and tries again IM_VERIFY_YIELD later, like the copier.
  * - It reads both legs in chunks of IM_VERIFY_CHUNK_SECTORS into buffers
  *   of its own and compares them. A region that differs, or that cannot be
  *   read, is a mismatch; with `repair` it is marked dirty before the entry
@@ -176,8 +181,18 @@ static void im_verify_work(struct work_struct *ws)
 	u64 r = 0;
 
 	for (batch = 0; batch < IM_VERIFY_BATCH; batch++) {
+		/*
+		 * Never wait for the pool: its entries may all be held by
+		 * writes parked behind a copy or this verify, which only work
+		 * items of mc->wq issue, and under memory pressure this work
+		 * item may be what the workqueue's rescuer runs. Retry later.
+		 */
 		if (!spare)
-			spare = im_region_alloc(mc, GFP_NOIO);
+			spare = im_region_alloc(mc, GFP_NOWAIT);
+		if (!spare) {
+			delay = IM_VERIFY_YIELD;
+			break;
+		}
 
 		spin_lock_irq(&mc->lock);
 		step = im_verify_claim_locked(mc, &spare, &node, &r, &delay);

@@ -32,6 +32,7 @@ struct im_verify {
 	u64 next;		/* next region to compare */
 	u64 end;		/* one past the last region of the window */
 	unsigned int busy_tries;	/* retries of a region with writes */
+	struct im_region *node;	/* entry of the region compared, or NULL */
 	u64 verified;		/* regions compared */
 	u64 mismatches;		/* regions that differed */
 	u64 skipped;		/* regions not compared: never idle */

@@ -81,10 +81,12 @@ enum {
 	IM_BIO_FLUSH		= 1 << 2,	/* empty flush, per leg */
 	IM_BIO_TO_DEST		= 1 << 3,	/* also sent to the destination */
 	IM_BIO_DEST_FLUSH	= 1 << 4,	/* a destination flush sent */
+	IM_BIO_SPANNING		= 1 << 5,	/* no entry: on incmirror.spanning */
 };
 
 struct im_bio {
 	struct im_region *node;		/* held entry, or NULL */
+	struct list_head spanning;	/* in incmirror.spanning */
 	u64 first;			/* regions covered by the bio */
 	u64 last;
 	unsigned int flags;
@@ -128,6 +130,7 @@ struct incmirror {
 	DECLARE_HASHTABLE(active, IM_HASH_BITS);
 	struct list_head copying;	/* entries being copied */
 	unsigned int nr_copying;	/* entries on that list */
+	struct list_head spanning;	/* spanning writes admitted, not ended */
 	/*
 	 * With dest_zeroed: regions the destination may hold data in (written
 	 * through this target or its predecessors, or not known). Else NULL.
