@@ -31,7 +31,10 @@ static inline int im_dm_io(struct dm_io_request *req, unsigned int num_regions,
 
 /*
  * dm_get_device() takes fmode_t on 6.1 and blk_mode_t on 6.12; passing the
- * table's own mode through keeps the type right on both.
+ * table's own mode through keeps the type right on both. That mode is
+ * always read and write: the target type is DM_TARGET_ALWAYS_WRITEABLE, so
+ * dm core refuses a read-only table before the constructor runs, and the
+ * source, destination and metadata device are all opened for writing.
  */
 static inline int im_get_device(struct dm_target *ti, const char *path,
 				struct dm_dev **result)

@@ -265,12 +265,14 @@ static void im_copy_done(struct im_copy_job *job)
 {
 	struct incmirror *mc = job->mc;
 	struct im_copier *cp = &mc->copier;
-	bool failed = job->read_err || job->write_err;
+	bool failed = job->read_err || job->write_err || job->wz_refused;
+	/* Only a write-zeroes refused: copied again as data at once. */
+	bool refused = failed && !job->read_err && !job->write_err;
 	struct im_region *to_free;
 	unsigned long flags;
 	unsigned int i;
 
-	if (failed)
+	if (failed && !refused)
 		DMERR_LIMIT("%s: copying regions %llu-%llu failed (%s)",
 			    dm_device_name(dm_table_get_md(mc->ti->table)),
 			    job->region, job->region + job->nr - 1,
@@ -279,7 +281,13 @@ static void im_copy_done(struct im_copy_job *job)
 	spin_lock_irqsave(&mc->lock, flags);
 	cp->jobs_in_flight--;
 	cp->in_flight -= job->nr;
-	if (failed) {
+	if (refused) {
+		/* The bits are still set: the regions are copied again. */
+		if (!cp->no_write_zeroes)
+			DMWARN("%s: destination refuses write-zeroes: zeroes are copied as data",
+			       dm_device_name(dm_table_get_md(mc->ti->table)));
+		WRITE_ONCE(cp->no_write_zeroes, true);
+	} else if (failed) {
 		/* The bits are still set: the regions are copied again later. */
 		cp->copy_errors++;
 		cp->backoff_until = jiffies + IM_ERROR_BACKOFF;
@@ -344,7 +352,7 @@ static void im_copy_bio(struct im_copy_job *job, struct block_device *bdev,
 static void im_copy_chunk_written(struct im_copy_job *job)
 {
 	job->done += job->chunk;
-	if (job->write_err || job->done >= job->len) {
+	if (job->write_err || job->wz_refused || job->done >= job->len) {
 		im_copy_done(job);
 		return;
 	}
@@ -367,7 +375,15 @@ static void im_copy_run_end_io(struct bio *bio)
 {
 	struct im_copy_job *job = bio->bi_private;
 
-	if (bio->bi_status)
+	/*
+	 * A write-zeroes the destination advertised but refuses at
+	 * completion is no failure of the destination (see im_leg_done()):
+	 * the regions are copied again with their zeroes as data.
+	 */
+	if (bio->bi_status == BLK_STS_NOTSUPP &&
+	    bio_op(bio) == REQ_OP_WRITE_ZEROES)
+		job->wz_refused = true;
+	else if (bio->bi_status)
 		job->write_err = bio->bi_status;
 	bio_put(bio);
 	if (atomic_dec_and_test(&job->pending))
@@ -463,7 +479,8 @@ static void im_copy_write_chunk(struct im_copy_job *job)
 	unsigned int bytes = job->chunk << SECTOR_SHIFT;
 	unsigned int pos, end, i, nseg, run;
 	sector_t s, base = im_region_start(mc, job->region) + job->done;
-	bool wz = bdev_write_zeroes_sectors(mc->dest->bdev) != 0;
+	bool wz = bdev_write_zeroes_sectors(mc->dest->bdev) != 0 &&
+		!READ_ONCE(mc->copier.no_write_zeroes);
 	bool all_data = true;
 	unsigned long bit;
 
@@ -554,6 +571,7 @@ static void im_copy_start(struct incmirror *mc, struct im_copy_job *job)
 	job->nonzero = 0;
 	job->read_err = BLK_STS_OK;
 	job->write_err = BLK_STS_OK;
+	job->wz_refused = false;
 	job->phase = IM_COPY_READ;
 	im_copy_step(&job->work);
 }

@@ -50,6 +50,7 @@ struct im_copy_job {
 	enum im_copy_phase phase;
 	blk_status_t read_err;
 	blk_status_t write_err;
+	bool wz_refused;		/* a write-zeroes came back NOTSUPP */
 	atomic_t pending;		/* bios of a chunk written in runs */
 	unsigned long nonzero;		/* bit i: region + i had data */
 	unsigned long may_skip;		/* bit i: dest_zeroed, untouched */
@@ -86,6 +87,8 @@ struct im_copier {
 	u64 copied_sectors;
 	u64 zeroed_regions;		/* zeroes: write-zeroes or skipped */
 	u64 copy_errors;
+	/* The destination refused a write-zeroes: zeroes go as data. */
+	bool no_write_zeroes;
 	unsigned long win_start;	/* jiffies: start of the rate window */
 	u64 win_sectors;
 	unsigned int last_rate;		/* KiB/s over the last full window */

@@ -422,6 +422,58 @@ static void im_md_round(struct im_metadata *md)
 }
 
 /*
+ * Flush both legs, as every clearing of bits must first. Returns true if
+ * both flushes succeeded.
+ *
+ * A leg whose flush failed may have lost any write that completed since its
+ * last good flush, which is any region whose image bit is set (the rule in
+ * dm-incmirror-metadata.h): those regions become dirty in the map, their
+ * bits stay set, and a failed destination flush is a destination error,
+ * as for a failed foreground flush (im_flush_failed()). Otherwise the next
+ * pass whose flush succeeds would clear the bits of writes the destination
+ * never stored.
+ */
+static bool im_md_flush_legs(struct im_metadata *md, const char *when)
+{
+	struct incmirror *mc = md->mc;
+	bool source_failed, dest_failed, kick;
+	u64 blk, r, e, end;
+
+	source_failed = blkdev_issue_flush(mc->source->bdev) != 0;
+	dest_failed = blkdev_issue_flush(mc->dest->bdev) != 0;
+	if (!source_failed && !dest_failed)
+		return true;
+
+	DMERR_LIMIT("%s: %s flush %s failed: recently written regions made dirty",
+		    im_md_name(md), dest_failed ? "destination" : "source", when);
+
+	spin_lock_irq(&mc->lock);
+	if (dest_failed)
+		im_dest_error_locked(mc);
+	spin_unlock_irq(&mc->lock);
+
+	for (blk = 0; blk < md->nr_blocks; blk++) {
+		r = blk * IM_MD_BITS_PER_BLOCK;
+		end = r + im_md_block_bits(md, blk);
+		spin_lock_irq(&mc->lock);
+		for (r = find_next_bit(md->image, end, r); r < end;
+		     r = find_next_bit(md->image, end, e)) {
+			e = find_next_zero_bit(md->image, end, r);
+			im_mark_dirty_locked(mc, r, e - 1);
+		}
+		spin_unlock_irq(&mc->lock);
+		cond_resched();
+	}
+
+	spin_lock_irq(&mc->lock);
+	kick = im_copier_may_run_locked(mc);
+	spin_unlock_irq(&mc->lock);
+	if (kick)
+		im_copier_kick(mc);
+	return false;
+}
+
+/*
  * Flush both legs, then clear the bits of regions that are clean in the
  * map, have no active entry and were not hot since the previous pass.
  * Flushing first is enough: a region that was not hot had no write or
@@ -438,12 +490,8 @@ static void im_md_clear_pass(struct im_metadata *md)
 	unsigned int bkt;
 	bool any;
 
-	if (blkdev_issue_flush(mc->source->bdev) ||
-	    blkdev_issue_flush(mc->dest->bdev)) {
-		DMERR_LIMIT("%s: flush before clearing metadata bits failed; bits kept",
-			    im_md_name(md));
+	if (!im_md_flush_legs(md, "before clearing metadata bits"))
 		return;
-	}
 
 	for (blk = 0; blk < md->nr_blocks; blk++) {
 		w0 = blk * IM_MD_WORDS_PER_BLOCK;
@@ -827,11 +875,11 @@ void im_md_suspend(struct incmirror *mc)
 	spin_unlock_irq(&mc->lock);
 
 	if (!failed && md->loaded) {
-		if (blkdev_issue_flush(mc->source->bdev) ||
-		    blkdev_issue_flush(mc->dest->bdev)) {
-			DMERR_LIMIT("%s: flush at suspend failed; metadata keeps every bit",
-				    im_md_name(md));
-		} else {
+		/*
+		 * A failed flush keeps the image, not the map: its bits
+		 * cover every write the legs may have lost.
+		 */
+		if (im_md_flush_legs(md, "at suspend")) {
 			im_md_image_from_map(md);
 			spin_lock_irq(&mc->lock);
 			md->flags |= IM_MD_CLEAN;

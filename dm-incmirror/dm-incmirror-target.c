@@ -631,9 +631,19 @@ static int incmirror_iterate_devices(struct dm_target *ti,
 	return r;
 }
 
+/*
+ * DM_TARGET_ALWAYS_WRITEABLE: dm core refuses a read-only table of this
+ * type ("target type may not be included in a read-only table"), as for
+ * dm-thin's pool. The target writes the destination and the metadata
+ * whatever the mapped device's mode, and the block layer only warns about
+ * writes to a read-only mapped device, so they would reach the source too:
+ * a read-only mirror would be a promise the target cannot keep. So every
+ * device is opened read-write (im_get_device()).
+ */
 static struct target_type incmirror_target = {
 	.name = "incmirror",
 	.version = {1, 2, 0},
+	.features = DM_TARGET_ALWAYS_WRITEABLE,
 	.module = THIS_MODULE,
 	.ctr = incmirror_ctr,
 	.dtr = incmirror_dtr,

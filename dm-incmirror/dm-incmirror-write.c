@@ -74,7 +74,18 @@ static void im_leg_done(struct bio *bio)
 
 	if (!atomic_dec_and_test(&pb->legs))
 		return;
-	if (pb->dest_status)
+	/*
+	 * A discard or write-zeroes the destination refuses as unsupported
+	 * (its dm device still advertised it, the device below no longer
+	 * takes it) says nothing about the destination's health: it must not
+	 * count towards degraded, or an fstrim could degrade a healthy
+	 * mirror. The region is copied again as data instead.
+	 */
+	if (pb->dest_status == BLK_STS_NOTSUPP &&
+	    (bio_op(bio) == REQ_OP_DISCARD ||
+	     bio_op(bio) == REQ_OP_WRITE_ZEROES))
+		pb->flags |= IM_BIO_MARK_DIRTY;
+	else if (pb->dest_status)
 		pb->flags |= IM_BIO_DEST_FAILED;
 	/*
 	 * The destination may hold data the source failed to store: the
