@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: dm-era tracks writes after a backup; era_invalidate's list fed by incmirror-bitmap load makes an incremental mirror copy exactly the changed regions
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 . "$INCMIRROR_TESTS/lib/guest.sh"
 
 command -v incmirror-bitmap >/dev/null || fail "incmirror-bitmap not in PATH"

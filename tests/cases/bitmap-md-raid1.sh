@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: a real md raid1 write-intent bitmap (member degraded, then written) loaded by incmirror-bitmap resyncs the stale member with only the dirty chunks
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 . "$INCMIRROR_TESTS/lib/guest.sh"
 
 command -v incmirror-bitmap >/dev/null || fail "incmirror-bitmap not in PATH"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-bitmap save of a paused mirror, then load into a new table (same and larger region size), resumes it with nothing lost
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 . "$INCMIRROR_TESTS/lib/guest.sh"
 
 command -v incmirror-bitmap >/dev/null || fail "incmirror-bitmap not in PATH"

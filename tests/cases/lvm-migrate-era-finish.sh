@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-lvm moves a mounted ext4 LV under fio verify load onto an LV restored from a backup, copying only the regions dm-era lists; after finish the LV is the destination's extents in LVM metadata and survives vgchange -an/-ay with identical data
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 600
 . "$INCMIRROR_TESTS/lib/guest.sh"
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-validate fails (exit 1) when the destination silently corrupts what it is written (dm-flakey corrupt_bio_byte on writes), although the mirror reports synced
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 180
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-validate refuses (exit 3) without --yes, a mounted device, a device held by another, the same device twice, a too small one, and leaves the data untouched
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 120
 . "$INCMIRROR_TESTS/lib/guest.sh"
 cleanup() {

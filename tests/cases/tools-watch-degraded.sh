@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-watch exits 2 on degraded (dm-error destination, error_threshold 1), at once and when woken by the degraded event
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 120
 . "$INCMIRROR_TESTS/lib/guest.sh"
 WPID=

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-watch exits 3 when the device is removed while it waits (remove not held up), when it does not exist or is not incmirror; 1 on bad usage
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 120
 . "$INCMIRROR_TESTS/lib/guest.sh"
 WPID=

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: incmirror-watch follows a copy to synced (exit 0): JSON lines with every field, plain lines, woken by the synced event rather than its interval
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 180
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
