@@ -303,8 +303,6 @@ static void im_copy_done(struct im_copy_job *job)
 			hweight_long(job->nonzero & GENMASK(job->nr - 1, 0));
 		im_rate_roll_locked(cp);
 	}
-	/* Data may have reached the destination's cache, even on failure. */
-	im_unflushed_note(mc, job->region, job->region + job->nr - 1);
 	for (i = 0; i < job->nr; i++) {
 		/* Data may have reached the destination, even on failure. */
 		if (job->nonzero & BIT(i))
@@ -351,6 +349,12 @@ static void im_copy_bio(struct im_copy_job *job, struct block_device *bdev,
 /* The chunk has reached the destination (or failed to). */
 static void im_copy_chunk_written(struct im_copy_job *job)
 {
+	/*
+	 * In the destination's cache now, even on failure: noted per chunk,
+	 * not at the end of the job, so that a redirty while the job runs
+	 * covers the chunks already written.
+	 */
+	im_unflushed_note(job->mc, job->region, job->region + job->nr - 1);
 	job->done += job->chunk;
 	if (job->write_err || job->wz_refused || job->done >= job->len) {
 		im_copy_done(job);

@@ -346,9 +346,11 @@ static int im_msg_start(struct incmirror *mc, unsigned int argc)
 
 	/*
 	 * The destination may have come back without what it had not flushed
-	 * when it failed, including writes that completed on it after the
-	 * target entered degraded: copy all of that again. Nothing reaches
-	 * the destination while degraded, so the set is complete here.
+	 * when it failed, including writes and copy chunks that completed on
+	 * it after the target entered degraded (copies in flight go on): copy
+	 * all of that again. A copy chunk that completes after this reached
+	 * the destination that is back; a job still running on a region
+	 * marked here keeps its bit (rule 3 of dm-incmirror-region.c).
 	 */
 	if (READ_ONCE(mc->degraded))
 		im_unflushed_redirty(mc);
@@ -359,6 +361,7 @@ static int im_msg_start(struct incmirror *mc, unsigned int argc)
 		DMINFO("%s: leaving degraded state, retrying dirty regions",
 		       dm_device_name(dm_table_get_md(mc->ti->table)));
 	mc->degraded = false;
+	im_md_undegraded_locked(mc);
 	mc->errors_since_start = 0;
 	mc->copier.backoff_until = jiffies;
 	spin_unlock_irq(&mc->lock);

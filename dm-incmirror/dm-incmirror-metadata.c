@@ -542,7 +542,8 @@ static void im_md_work(struct work_struct *ws)
 	spin_lock_irq(&mc->lock);
 	live = md->live && !md->failed;
 	/* A degraded destination is not flushed: keep every bit. */
-	if (live && !mc->degraded && time_after_eq(jiffies, md->next_clear)) {
+	if (live && !mc->degraded && !im_unflushed_pending_locked(mc) &&
+	    time_after_eq(jiffies, md->next_clear)) {
 		spin_unlock_irq(&mc->lock);
 		im_md_clear_pass(md);
 		md->next_clear = jiffies + IM_MD_CLEAR_PERIOD;
@@ -672,7 +673,22 @@ static void im_md_change_flags(struct incmirror *mc, u32 set, u32 clear)
  */
 void im_md_set_started(struct incmirror *mc)
 {
-	im_md_change_flags(mc, IM_MD_STARTED, IM_MD_DEGRADED | IM_MD_PAUSED);
+	im_md_change_flags(mc, IM_MD_STARTED, IM_MD_PAUSED);
+}
+
+/*
+ * `start` left `degraded` (incmirror.lock held, in the same hold that
+ * cleared it: a destination error right after sets it again, and the flag
+ * on disk must follow). im_md_set_started() writes it.
+ */
+void im_md_undegraded_locked(struct incmirror *mc)
+{
+	struct im_metadata *md = mc->md;
+
+	if (!md || !(md->flags & IM_MD_DEGRADED))
+		return;
+	md->flags &= ~IM_MD_DEGRADED;
+	md->sb_pending = true;
 }
 
 /* `pause` survives a crash too: status must not say less than the truth. */

@@ -134,6 +134,7 @@ void im_md_copy_claimed_locked(struct incmirror *mc, u64 region);
 void im_md_set_started(struct incmirror *mc);
 void im_md_set_paused(struct incmirror *mc);
 void im_md_degraded_locked(struct incmirror *mc);
+void im_md_undegraded_locked(struct incmirror *mc);
 void im_md_retire(struct incmirror *old);
 void im_md_sync(struct incmirror *mc);
 enum im_md_state im_md_state_locked(struct incmirror *mc);

@@ -28,6 +28,7 @@ void im_dest_error_locked(struct incmirror *mc)
 {
 	mc->dest_errors++;
 	mc->errors_since_start++;
+	im_unflushed_redirty_later_locked(mc);
 	if (!mc->degraded && mc->errors_since_start >= mc->error_threshold) {
 		mc->degraded = true;
 		im_md_degraded_locked(mc);
@@ -50,7 +51,8 @@ enum im_state im_state_locked(struct incmirror *mc)
 		return IM_STATE_DEGRADED;
 	if (mc->run == IM_RUN_LOADING)
 		return IM_STATE_LOADING;
-	if (!region_map_count_dirty(mc->map) && !mc->copier.in_flight)
+	if (!region_map_count_dirty(mc->map) && !mc->copier.in_flight &&
+	    !im_unflushed_pending_locked(mc))
 		return IM_STATE_SYNCED;
 	return mc->run == IM_RUN_PAUSED ? IM_STATE_PAUSED : IM_STATE_COPYING;
 }
@@ -234,6 +236,9 @@ static void im_destroy(struct incmirror *mc)
 {
 	im_instance_unregister(mc);
 	if (mc->wq) {
+		/* Both may touch the metadata, which goes next. */
+		cancel_work_sync(&mc->event_work);
+		im_unflushed_stop(mc);
 		im_verify_exit(mc);
 		im_md_destroy(mc);
 		im_copier_exit(mc);
@@ -476,6 +481,8 @@ static void incmirror_postsuspend(struct dm_target *ti)
 	struct incmirror *mc = ti->private;
 
 	im_copier_stop(mc);
+	/* A redirty after a destination error is part of the map. */
+	im_unflushed_stop(mc);
 	/*
 	 * Writes that reached a failed destination after it entered degraded
 	 * are in flight no more: cover them too, for a map read while

@@ -9,10 +9,15 @@
 
 #include "dm-incmirror.h"
 
+static void im_unflushed_work(struct work_struct *ws);
+
 /* Process context (ctr). */
 int im_unflushed_init(struct incmirror *mc)
 {
 	struct im_unflushed *uf = &mc->unflushed;
+
+	INIT_WORK(&uf->work, im_unflushed_work);
+	uf->work_ready = true;
 
 	uf->shift = 0;
 	while (DIV_ROUND_UP_ULL(mc->nr_regions, 1ULL << uf->shift) >
@@ -107,6 +112,54 @@ void im_unflushed_redirty(struct incmirror *mc)
 		DMINFO("%s: destination writes since its last flush may be lost: %llu chunk(s) of %llu region(s) marked dirty",
 		       dm_device_name(dm_table_get_md(mc->ti->table)), n,
 		       1ULL << uf->shift);
+}
+
+/*
+ * After a destination error (incmirror.lock held, any context): the
+ * destination may have lost its cache. Marking the set may take a while,
+ * so it is done by a work item; meanwhile im_unflushed_pending_locked().
+ */
+void im_unflushed_redirty_later_locked(struct incmirror *mc)
+{
+	mc->unflushed.redirty_asked++;
+	queue_work(mc->wq, &mc->unflushed.work);
+}
+
+/* A redirty asked for after an error has not been done yet. */
+bool im_unflushed_pending_locked(struct incmirror *mc)
+{
+	return mc->unflushed.redirty_done != mc->unflushed.redirty_asked;
+}
+
+static void im_unflushed_work(struct work_struct *ws)
+{
+	struct incmirror *mc = container_of(ws, struct incmirror,
+					    unflushed.work);
+	struct im_unflushed *uf = &mc->unflushed;
+	bool kick;
+	u64 asked;
+
+	spin_lock_irq(&mc->lock);
+	asked = uf->redirty_asked;
+	spin_unlock_irq(&mc->lock);
+
+	im_unflushed_redirty(mc);
+
+	spin_lock_irq(&mc->lock);
+	/* Requests that came in meanwhile queued the work again. */
+	uf->redirty_done = asked;
+	kick = im_copier_may_run_locked(mc);
+	im_check_synced_locked(mc);
+	spin_unlock_irq(&mc->lock);
+	if (kick)
+		im_copier_kick(mc);
+}
+
+/* Wait for a redirty in flight (postsuspend), or cancel it (dtr). */
+void im_unflushed_stop(struct incmirror *mc)
+{
+	if (mc->unflushed.work_ready)
+		flush_work(&mc->unflushed.work);
 }
 
 /*

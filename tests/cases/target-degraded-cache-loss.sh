@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: a destination that fails and comes back holding only what was flushed to it: start after degraded copies again every region written since the last destination flush (not the flushed ones) and ends identical
+# DESCRIPTION: a destination that fails and comes back holding only what was flushed to it (degraded, or one error below the threshold): every region written since the last destination flush is copied again (not the flushed ones) and the legs end identical
 # TIMEOUT: 120
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
@@ -26,42 +26,65 @@ dm_create im "0 $S incmirror $SRC /dev/mapper/dst 128 3 incremental error_thresh
 dm_msg im start
 wait_state im synced 30
 
-# Written and flushed: 40 regions (even ones), then a flush.
-r=0
-while [ $r -lt 40 ]; do
-	dd_ if=/dev/urandom of=/dev/mapper/im bs=64k count=1 seek=$((r * 2)) oflag=direct
-	r=$((r + 1))
-done
-f0=$(blk_stat $DSTDEV 16)
-run sync /dev/mapper/im
-f1=$(blk_stat $DSTDEV 16)
-[ "$f1" -gt "$f0" ] || fail "no flush reached the destination ($f0 -> $f1)"
+# cache_loss_setup: 40 regions (even ones) written and flushed; the
+# destination's data at that moment saved in LOST (what it holds durably);
+# then 24 regions (odd ones, from 201 on) written and not flushed.
+cache_loss_setup() {
+	r=0
+	while [ $r -lt 40 ]; do
+		dd_ if=/dev/urandom of=/dev/mapper/im bs=64k count=1 seek=$((r * 2)) oflag=direct
+		r=$((r + 1))
+	done
+	f0=$(blk_stat $DSTDEV 16)
+	run sync /dev/mapper/im
+	f1=$(blk_stat $DSTDEV 16)
+	[ "$f1" -gt "$f0" ] || fail "no flush reached the destination ($f0 -> $f1)"
+	dd_ if=$DSTDEV of=$LOST bs=1M oflag=direct
+	r=0
+	while [ $r -lt 24 ]; do
+		dd_ if=/dev/urandom of=/dev/mapper/im bs=64k count=1 seek=$((201 + r * 2)) oflag=direct
+		r=$((r + 1))
+	done
+	assert_eq "$(dm_field im 1)" synced "state before the destination fails"
+}
 
-# What the destination holds durably from here on: its data now.
-dd_ if=$DSTDEV of=$LOST bs=1M oflag=direct
-
-# Written, not flushed: 24 regions (odd ones, from 201 on).
-r=0
-while [ $r -lt 24 ]; do
-	dd_ if=/dev/urandom of=/dev/mapper/im bs=64k count=1 seek=$((201 + r * 2)) oflag=direct
-	r=$((r + 1))
-done
-assert_eq "$(dm_field im 1)" synced "state before the destination fails"
-
-# The destination fails: the next write makes the mirror degraded.
+# Part 1: error_threshold 1. The destination fails: the next write makes
+# the mirror degraded. It comes back without its cache.
+cache_loss_setup
 dm_swap dst "0 $S error"
 dd_ if=/dev/urandom of=/dev/mapper/im bs=4k count=1 seek=$((400 * 16)) oflag=direct
 wait_state im degraded 10
-
-# It comes back without its cache: only what had been flushed.
 dm_swap dst "0 $S linear $LOST 0"
 c0=$(dm_field im 5)
 dm_msg im start
 wait_state im synced 60
 c1=$(dm_field im 5)
-info "status: $(dmsetup status im)"
+info "degraded: $(dmsetup status im)"
 same_regions $SRC $LOST 128
 # Exactly the 24 unflushed regions and the one written while degraded:
 # the 40 flushed regions are not copied again.
 assert_eq $((c1 - c0)) $((25 * 128)) "sectors copied after start"
+run dmsetup remove im
+
+# Part 2: the default error_threshold (8). One write fails, the mirror
+# stays out of degraded, and the destination answers again without its
+# cache. (Copies paused meanwhile: failed copies would count errors too.)
+dd_ if=$SRC of=$DSTDEV bs=1M oflag=direct
+dm_swap dst "0 $S linear $DSTDEV 0"
+dm_create im "0 $S incmirror $SRC /dev/mapper/dst 128 1 incremental" >/dev/null
+dm_msg im start
+wait_state im synced 30
+cache_loss_setup
+dm_msg im pause
+dm_swap dst "0 $S error"
+dd_ if=/dev/urandom of=/dev/mapper/im bs=4k count=1 seek=$((400 * 16)) oflag=direct
+assert_eq "$(dm_field im 4)" 1 "destination errors after one failed write"
+dm_swap dst "0 $S linear $LOST 0"
+c0=$(dm_field im 5)
+dm_msg im start
+wait_state im synced 60
+c1=$(dm_field im 5)
+info "below the threshold: $(dmsetup status im)"
+same_regions $SRC $LOST 128
+assert_eq $((c1 - c0)) $((25 * 128)) "sectors copied after one error below the threshold"
 run dmsetup remove im
