@@ -48,27 +48,36 @@ cache_loss_setup() {
 	assert_eq "$(dm_field im 1)" synced "state before the destination fails"
 }
 
-# Part 1: error_threshold 1. The destination fails: the next write makes
-# the mirror degraded. It comes back without its cache.
-cache_loss_setup
-dm_swap dst "0 $S error"
-dd_ if=/dev/urandom of=/dev/mapper/im bs=4k count=1 seek=$((400 * 16)) oflag=direct
-wait_state im degraded 10
-dm_swap dst "0 $S linear $LOST 0"
-c0=$(dm_field im 5)
-dm_msg im start
-wait_state im synced 60
-c1=$(dm_field im 5)
-info "degraded: $(dmsetup status im)"
-same_regions $SRC $LOST 128
-# Exactly the 24 unflushed regions and the one written while degraded:
-# the 40 flushed regions are not copied again.
-assert_eq $((c1 - c0)) $((25 * 128)) "sectors copied after start"
-run dmsetup remove im
+# fail_and_return WHAT: the destination fails one write (error target
+# under dst), then answers again holding only LOST; `start`; then exactly
+# the 24 unflushed regions and the one written while failing are copied
+# (not the 40 flushed ones) and the legs are identical.
+fail_and_return() {
+	dm_swap dst "0 $S error"
+	dd_ if=/dev/urandom of=/dev/mapper/im bs=4k count=1 seek=$((400 * 16)) oflag=direct
+	if [ "$1" = degraded ]; then
+		wait_state im degraded 10
+	else
+		assert_eq "$(dm_field im 4)" 1 "destination errors after one failed write"
+	fi
+	dm_swap dst "0 $S linear $LOST 0"
+	c0=$(dm_field im 5)
+	dm_msg im start
+	wait_state im synced 60
+	c1=$(dm_field im 5)
+	info "$1: $(dmsetup status im)"
+	same_regions $SRC $LOST 128
+	assert_eq $((c1 - c0)) $((25 * 128)) "sectors copied after start ($1)"
+	run dmsetup remove im
+}
 
-# Part 2: the default error_threshold (8). One write fails, the mirror
-# stays out of degraded, and the destination answers again without its
-# cache. (Copies paused meanwhile: failed copies would count errors too.)
+# Part 1: error_threshold 1: the failed write makes the mirror degraded.
+cache_loss_setup
+fail_and_return degraded
+
+# Part 2: the default error_threshold (8): one failed write, the mirror
+# stays out of degraded. (Copies paused meanwhile: failed copies would
+# count errors too.)
 dd_ if=$SRC of=$DSTDEV bs=1M oflag=direct
 dm_swap dst "0 $S linear $DSTDEV 0"
 dm_create im "0 $S incmirror $SRC /dev/mapper/dst 128 1 incremental" >/dev/null
@@ -76,15 +85,4 @@ dm_msg im start
 wait_state im synced 30
 cache_loss_setup
 dm_msg im pause
-dm_swap dst "0 $S error"
-dd_ if=/dev/urandom of=/dev/mapper/im bs=4k count=1 seek=$((400 * 16)) oflag=direct
-assert_eq "$(dm_field im 4)" 1 "destination errors after one failed write"
-dm_swap dst "0 $S linear $LOST 0"
-c0=$(dm_field im 5)
-dm_msg im start
-wait_state im synced 60
-c1=$(dm_field im 5)
-info "below the threshold: $(dmsetup status im)"
-same_regions $SRC $LOST 128
-assert_eq $((c1 - c0)) $((25 * 128)) "sectors copied after one error below the threshold"
-run dmsetup remove im
+fail_and_return below-threshold
