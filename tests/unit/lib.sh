@@ -751,3 +751,62 @@ t_large_1tib() {
 	echo "NOTE: 1 TiB/64 KiB, 1% dirty: canonical->messages ${t0}s ($(wc -l <big.msg) messages, $(wc -c <big.msg) bytes), raw->canonical ${t1}s, max RSS ${rss:-?} KiB"
 	awk -v t="$t0" 'BEGIN { exit !(t < 30) }' || die "too slow: $t0 s"
 }
+
+# ---------------------------------------------------------------- streams
+
+# rss_of KIB_MAX WANT_RC CMD...: run CMD under /usr/bin/time (a timeout inside
+# CMD is counted: time waits for it); its exit status must be WANT_RC and its
+# largest resident set at most KIB_MAX KiB. Output in out, err.
+rss_of() {
+	local max=$1 want=$2 rc rss
+	shift 2
+	/usr/bin/time -f %M -o rss "$@" >out 2>err
+	rc=$?
+	rss=$(tail -n 1 rss)
+	[ "$rc" -eq "$want" ] || { cat err; die "exit $rc, expected $want: $*"; }
+	[ "$rss" -le "$max" ] || die "max RSS $rss KiB, more than $max KiB: $*"
+	echo "NOTE: $rss KiB max RSS, exit $rc: $*"
+}
+
+# Standard input, pipes and character devices are read through a window,
+# never slurped whole: endless inputs stay within fixed memory, and the
+# formats that need random access are read into memory up to 64 MiB only.
+t_stream_memory_bound() {
+	[ -x /usr/bin/time ] || skip "/usr/bin/time not installed"
+	need timeout yes
+	# refused from its first bytes, at once
+	rss_of 16384 2 timeout 10 "$BREL" info /dev/zero
+	expect_err '/dev/zero: offset 0: unknown format'
+	# endless, of a format read forward: runs in fixed memory until killed
+	rss_of 16384 124 timeout 2 "$BREL" info -f raw -g 64K /dev/zero
+	rss_of 16384 124 sh -c "yes '0 1' | timeout 2 '$BREL' info -"
+	rss_of 16384 124 sh -c "yes '0 1' | timeout 2 '$BREL' convert -r 64K -s 1G -"
+	# a format that needs random access, from an endless stream: the bound
+	rss_of $((65536 + 16384)) 2 timeout 20 "$BREL" info -f canonical /dev/urandom
+	expect_err '/dev/urandom: offset 67108864: a canonical input read from a stream .* at most 64 MiB; this one is longer: write it to a file'
+	# 24 MiB of range list through a pipe: the same result as from the file, in fixed memory
+	yes '64K 4K' | head -n 3600000 >big.txt
+	printf '1G 1\n' >>big.txt
+	rss_of 16384 0 sh -c "cat big.txt | '$BREL' convert -r 64K -s 2G -O ranges -"
+	[ "$(cat out | tr '\n' ' ')" = "65536 65536 1073741824 65536 " ] || die "pipe: $(cat out)"
+	# the sanitized build agrees, on every format from a pipe
+	printf '0 1\n1M 4K\n100M 3\n' >r.txt
+	b 0 convert -r 64K -s 200M -O canonical -o c.bm r.txt
+	b 0 convert -r 64K -O ranges c.bm
+	mv out file.out
+	cat c.bm | "$B" convert -r 64K -O ranges - >out 2>err || die "canonical from a pipe: $(cat err)"
+	cmp -s file.out out || die "canonical: pipe and file differ"
+	if [ -r "$FIX/rbd/s1-s2.rbddiff" ]; then
+		for f in s1-s2.rbddiff diff-s1-s2.json diff-s1-s2.txt; do
+			b 0 convert -r 4K -O ranges "$FIX/rbd/$f"
+			mv out file.out
+			cat "$FIX/rbd/$f" | "$B" convert -r 4K -O ranges - >out 2>err || die "$f from a pipe: $(cat err)"
+			cmp -s file.out out || die "$f: pipe and file differ"
+		done
+		head -c 100000 "$FIX/rbd/s1-s2.rbddiff" | "$B" convert -r 4K - >out 2>err && die "truncated export-diff accepted"
+		expect_err '<stdin>: offset [0-9]+: truncated'
+	fi
+	printf '<blocks>\n  <range begin="1" end="3"/>\n</blocks>\n' | "$B" convert -r 64K -g 64K -O ranges - >out 2>err ||
+		die "era from a pipe: $(cat err)"
+	[ "$(cat out)" = "65536 131072" ] || die "era from a pipe: $(cat out)"
+}

@@ -117,6 +117,10 @@ int parse_input(struct pctx *ctx)
 	}
 	ctx->in->fmt = f;
 	ctx->in->path = ctx->s->name;
+	/* these read at random offsets: a stream is read into memory (bounded) first */
+	if ((f == FMT_QCOW2 || f == FMT_MD || f == FMT_DM_SNAPSHOT || f == FMT_CANONICAL) &&
+	    src_need_random(ctx->s, fmt_name(f)))
+		return EXIT_INPUT;
 	sink_begin(ctx->sk, ctx->s->name);
 	switch (f) {
 	case FMT_QCOW2: r = parse_qcow2(ctx); break;

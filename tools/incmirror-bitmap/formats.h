@@ -52,7 +52,7 @@ struct input {
 };
 
 struct pctx {
-	const struct src *s;
+	struct src *s;
 	const struct in_opts *o;
 	struct sink *sk;
 	struct input *in;
