@@ -810,3 +810,99 @@ t_stream_memory_bound() {
 		die "era from a pipe: $(cat err)"
 	[ "$(cat out)" = "65536 131072" ] || die "era from a pipe: $(cat out)"
 }
+
+# ---------------------------------------------------------------- empty inputs, options
+
+# An input that lists no change is what a failed command leaves behind
+# (era_invalidate >changed.xml): loading it would start a mirror that copies
+# nothing. Refused, naming the input, unless --allow-empty.
+t_empty_input_refused() {
+	local era="0 8192 era /dev/meta /dev/origin 128"
+	: >changed.xml
+	b 2 convert --table "$era" -r 64K changed.xml
+	expect_err '^incmirror-bitmap: changed.xml: is empty: it lists no change .*give --allow-empty'
+	[ -s out ] && die "printed: $(cat out)"
+	"$B" convert -r 64K -s 1G - </dev/null >out 2>err && die "an empty standard input accepted"
+	expect_err '<stdin>: is empty'
+	printf ' \n\n\t\n' >blank.txt
+	b 2 convert -r 64K -s 1G blank.txt
+	expect_err 'blank.txt: is empty \(blank\)'
+	b 2 info changed.xml
+	expect_err 'changed.xml: is empty'
+	# well-formed lists of no change
+	printf '<blocks/>\n' >none.xml
+	b 2 convert -r 64K --table "$era" none.xml
+	expect_err '^incmirror-bitmap: none.xml: the era input lists no change: nothing would be marked dirty; give --allow-empty'
+	printf '[]\n' >none.json
+	b 2 convert -r 64K -s 1G none.json
+	expect_err 'none.json: the rbd-json input lists no change'
+	printf '[{"offset":0,"length":1048576,"type":0}]\n' >clean.json
+	b 2 convert -r 64K clean.json
+	expect_err 'clean.json: the nbd input lists no change'
+	printf '# nothing\n' >none.txt
+	b 2 convert -r 64K -s 1G none.txt
+	expect_err 'none.txt: the ranges input lists no change'
+	{ mkmdsb 2048 65536 0 4; bits_le 16; } >clean.md
+	b 2 convert -r 64K clean.md
+	expect_err 'clean.md: the md input lists no change'
+	b 0 convert -r 64K --allow-empty -s 1M -O canonical -o clean.bm none.txt
+	b 2 convert -r 64K clean.bm
+	expect_err 'clean.bm: the canonical input lists no change'
+	# one empty input among others is still refused
+	printf '0 1\n' >one.txt
+	b 2 convert -r 64K one.txt none.txt
+	expect_err 'none.txt: the ranges input lists no change'
+	# --allow-empty: nothing marked, exit 0
+	b 0 convert -r 64K --allow-empty -s 1G changed.xml
+	[ -s out ] && die "empty: $(cat out)"
+	b 0 convert -r 64K --allow-empty --table "$era" -O ranges none.xml
+	[ -s out ] && die "none.xml: $(cat out)"
+	b 0 convert -r 64K --allow-empty -O ranges one.txt none.txt
+	[ "$(cat out)" = "0 65536" ] || die "union: $(cat out)"
+	"$B" convert --allow-empty -r 64K -s 1G - </dev/null >out 2>err || die "--allow-empty stdin: $(cat err)"
+	# info describes a list of no change as such
+	b 0 info --table "$era" none.xml
+	expect_out '^dirty-extents: 0$'
+	b 0 info --allow-empty changed.xml
+	expect_out '^dirty-extents: 0$'
+	if command -v qemu-img >/dev/null; then
+		mkqcow img.qcow2 8M 65536
+		b 2 convert -r 64K img.qcow2
+		expect_err 'img.qcow2: the qcow2 input lists no change'
+		b 0 convert -r 64K --allow-empty img.qcow2
+	fi
+}
+
+# A format-specific option that applies to none of the inputs is refused,
+# naming the option and the formats, never ignored.
+t_options_apply_to_format() {
+	local era="0 8192 era /dev/meta /dev/origin 128"
+	: >changed.xml
+	b 1 convert --allow-empty --table "$era" -r 64K changed.xml
+	expect_err "option '--table' \\(an era table line\\) applies to era inputs only; changed.xml is ranges \\(detected\\)"
+	printf '0 1\n' >r.txt
+	b 1 convert -r 64K -g 64K r.txt
+	expect_err "option '--granularity' applies to era, thin and raw inputs only; r.txt is ranges \\(detected\\)"
+	b 1 convert -r 64K --name b r.txt
+	expect_err "option '--name' applies to qcow2 inputs only"
+	b 1 convert -r 64K --force r.txt
+	expect_err "option '--force' applies to qcow2, md and dm-snapshot inputs only"
+	b 1 convert -r 64K --bit-order msb r.txt
+	expect_err "option '--bit-order' applies to raw inputs only"
+	b 1 convert -r 64K --units sectors -f raw -g 64K r.txt
+	expect_err "option '--units' applies to ranges inputs only; r.txt is raw \\(--format\\)"
+	b 1 info -g 64K r.txt
+	expect_err "option '--granularity' applies to"
+	[ -s out ] && die "info printed: $(cat out)"
+	# a thin table line is not an era one, and the reverse
+	printf '<blocks>\n<block block="1"/>\n</blocks>\n' >one.xml
+	b 1 convert -r 64K --table "0 4096 thin-pool /dev/m /dev/d 128 32768" one.xml
+	expect_err 'one.xml: era_invalidate output has no block size'
+	b 1 convert -r 64K -g 64K --table "0 4096 thin /dev/mapper/pool 2" one.xml
+	expect_err "option '--table' \\(a thin table line\\) applies to thin inputs only; one.xml is era"
+	# an option that applies to one of several inputs is used
+	b 0 convert -r 64K --table "$era" -O ranges one.xml r.txt
+	[ "$(cat out)" = "0 131072" ] || die "mixed: $(cat out)"
+	b 0 convert -r 64K --units sectors -O ranges r.txt
+	[ "$(cat out)" = "0 65536" ] || die "units: $(cat out)"
+}
