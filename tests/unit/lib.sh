@@ -906,3 +906,35 @@ t_options_apply_to_format() {
 	b 0 convert -r 64K --units sectors -O ranges r.txt
 	[ "$(cat out)" = "0 65536" ] || die "units: $(cat out)"
 }
+
+# ---------------------------------------------------------------- info
+
+# info never prints 0 dirty extents or bytes for an input it could not count.
+t_info_unknown_counts() {
+	# era list of 6 blocks, no block size
+	printf '<blocks>\n  <range begin="3" end="7"/>\n  <block block="17"/>\n  <block block="40"/>\n</blocks>\n' >six.xml
+	b 0 info six.xml
+	expect_out '^dirty-extents: unknown \(no era block size: give --granularity or --table\)$'
+	expect_out '^dirty-bytes: unknown$'
+	expect_out '^granularity: unknown$'
+	expect_out '^era-blocks: 6$'
+	grep -q '^dirty-span' out && die "a span of unknown bytes: $(cat out)"
+	b 0 info -g 64K six.xml
+	expect_out '^dirty-extents: 3$'
+	expect_out '^dirty-bytes: 393216$'
+	b 0 info --table "0 8192 era /dev/meta /dev/origin 128" six.xml
+	expect_out '^dirty-bytes: 393216$'
+	need qemu-img qemu-io
+	# qcow2 with two bitmaps, no --name
+	mkqcow two.qcow2 8M 65536
+	qemu-img bitmap --add -g 64K two.qcow2 second || die "add"
+	qwrite two.qcow2 "0 1" "4194304 1"
+	b 0 info two.qcow2
+	expect_out '^dirty-extents: unknown \(2 bitmaps: choose one with --name\)$'
+	expect_out '^dirty-bytes: unknown$'
+	expect_out '^bitmap: b granularity=65536 flags=auto dirty-granules=2$'
+	expect_out '^bitmap: second granularity=65536 flags=auto dirty-granules=2$'
+	b 0 info --name second two.qcow2
+	expect_out '^dirty-extents: 2$'
+	expect_out '^dirty-bytes: 131072$'
+}

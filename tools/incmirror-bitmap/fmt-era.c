@@ -5,6 +5,7 @@
  * from --granularity or an era --table line.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -33,6 +34,11 @@ int parse_era(struct pctx *ctx)
 	}
 	ctx->in->granularity = bs;
 	ctx->in->size = era_table ? ctx->o->table_size : 0;
+	if (!bs) {
+		snprintf(ctx->in->uncounted, sizeof(ctx->in->uncounted),
+			 "no era block size: give --granularity or --table");
+		ctx->in->unit_name = "era-blocks";
+	}
 	r = xsrc_open(&x, ctx->s);
 	if (r)
 		return r;
@@ -92,6 +98,8 @@ int parse_era(struct pctx *ctx)
 				r = m;
 				goto out;
 			}
+		} else {
+			ctx->in->units_listed += e - b;	/* info: bytes unknown, blocks counted */
 		}
 	}
 	if (rr < 0)

@@ -61,6 +61,9 @@ struct input {
 	uint64_t size;		/* device size in bytes the input describes, 0 = unknown */
 	uint64_t granularity;	/* bytes per unit of the input, 0 = byte extents */
 	bool forced_all;	/* inconsistent input accepted with --force: all dirty */
+	char uncounted[160];	/* info: why the dirty extents and bytes are unknown, "" if counted */
+	const char *unit_name;	/* info, uncounted: the units the input lists ("era-blocks"), or NULL */
+	uint64_t units_listed;	/* how many of them */
 };
 
 struct pctx {

@@ -663,11 +663,20 @@ static int cmd_info(struct cli *c)
 				fprintf(tfp, "device-size: unknown\n");
 			if (in.granularity)
 				fprintf(tfp, "granularity: %" PRIu64 "\n", in.granularity);
+			else if (in.uncounted[0])
+				fprintf(tfp, "granularity: unknown\n");
 			else
 				fprintf(tfp, "granularity: byte extents\n");
-			fprintf(tfp, "dirty-extents: %" PRIu64 "\ndirty-bytes: %" PRIu64 "%s\n", sk.extents, sk.bytes,
-				in.forced_all ? " (inconsistent bitmap: all dirty)" : "");
-			if (sk.extents)
+			if (in.uncounted[0]) {
+				/* never a 0 that means "could not count" */
+				fprintf(tfp, "dirty-extents: unknown (%s)\ndirty-bytes: unknown\n", in.uncounted);
+				if (in.unit_name)
+					fprintf(tfp, "%s: %" PRIu64 "\n", in.unit_name, in.units_listed);
+			} else {
+				fprintf(tfp, "dirty-extents: %" PRIu64 "\ndirty-bytes: %" PRIu64 "%s\n", sk.extents,
+					sk.bytes, in.forced_all ? " (inconsistent bitmap: all dirty)" : "");
+			}
+			if (sk.extents && !in.uncounted[0])
 				fprintf(tfp, "dirty-span: %" PRIu64 "-%" PRIu64 "\n", sk.min_off,
 					sk.max_end + (uint64_t)c->offset - 1);
 			fputs(details ? details : "", tfp);
