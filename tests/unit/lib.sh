@@ -751,3 +751,190 @@ t_large_1tib() {
 	echo "NOTE: 1 TiB/64 KiB, 1% dirty: canonical->messages ${t0}s ($(wc -l <big.msg) messages, $(wc -c <big.msg) bytes), raw->canonical ${t1}s, max RSS ${rss:-?} KiB"
 	awk -v t="$t0" 'BEGIN { exit !(t < 30) }' || die "too slow: $t0 s"
 }
+
+# ---------------------------------------------------------------- streams
+
+# rss_of KIB_MAX WANT_RC CMD...: run CMD under /usr/bin/time (a timeout inside
+# CMD is counted: time waits for it); its exit status must be WANT_RC and its
+# largest resident set at most KIB_MAX KiB. Output in out, err.
+rss_of() {
+	local max=$1 want=$2 rc rss
+	shift 2
+	/usr/bin/time -f %M -o rss "$@" >out 2>err
+	rc=$?
+	rss=$(tail -n 1 rss)
+	[ "$rc" -eq "$want" ] || { cat err; die "exit $rc, expected $want: $*"; }
+	[ "$rss" -le "$max" ] || die "max RSS $rss KiB, more than $max KiB: $*"
+	echo "NOTE: $rss KiB max RSS, exit $rc: $*"
+}
+
+# Standard input, pipes and character devices are read through a window,
+# never slurped whole: endless inputs stay within fixed memory, and the
+# formats that need random access are read into memory up to 64 MiB only.
+t_stream_memory_bound() {
+	[ -x /usr/bin/time ] || skip "/usr/bin/time not installed"
+	need timeout yes
+	# refused from its first bytes, at once
+	rss_of 16384 2 timeout 10 "$BREL" info /dev/zero
+	expect_err '/dev/zero: offset 0: unknown format'
+	# endless, of a format read forward: runs in fixed memory until killed
+	rss_of 16384 124 timeout 2 "$BREL" info -f raw -g 64K /dev/zero
+	rss_of 16384 124 sh -c "yes '0 1' | timeout 2 '$BREL' info -"
+	rss_of 16384 124 sh -c "yes '0 1' | timeout 2 '$BREL' convert -r 64K -s 1G -"
+	# a format that needs random access, from an endless stream: the bound
+	rss_of $((65536 + 16384)) 2 timeout 20 "$BREL" info -f canonical /dev/urandom
+	expect_err '/dev/urandom: offset 67108864: a canonical input read from a stream .* at most 64 MiB; this one is longer: write it to a file'
+	# 24 MiB of range list through a pipe: the same result as from the file, in fixed memory
+	yes '64K 4K' | head -n 3600000 >big.txt
+	printf '1G 1\n' >>big.txt
+	rss_of 16384 0 sh -c "cat big.txt | '$BREL' convert -r 64K -s 2G -O ranges -"
+	[ "$(cat out | tr '\n' ' ')" = "65536 65536 1073741824 65536 " ] || die "pipe: $(cat out)"
+	# the sanitized build agrees, on every format from a pipe
+	printf '0 1\n1M 4K\n100M 3\n' >r.txt
+	b 0 convert -r 64K -s 200M -O canonical -o c.bm r.txt
+	b 0 convert -r 64K -O ranges c.bm
+	mv out file.out
+	cat c.bm | "$B" convert -r 64K -O ranges - >out 2>err || die "canonical from a pipe: $(cat err)"
+	cmp -s file.out out || die "canonical: pipe and file differ"
+	if [ -r "$FIX/rbd/s1-s2.rbddiff" ]; then
+		for f in s1-s2.rbddiff diff-s1-s2.json diff-s1-s2.txt; do
+			b 0 convert -r 4K -O ranges "$FIX/rbd/$f"
+			mv out file.out
+			cat "$FIX/rbd/$f" | "$B" convert -r 4K -O ranges - >out 2>err || die "$f from a pipe: $(cat err)"
+			cmp -s file.out out || die "$f: pipe and file differ"
+		done
+		head -c 100000 "$FIX/rbd/s1-s2.rbddiff" | "$B" convert -r 4K - >out 2>err && die "truncated export-diff accepted"
+		expect_err '<stdin>: offset [0-9]+: truncated'
+	fi
+	printf '<blocks>\n  <range begin="1" end="3"/>\n</blocks>\n' | "$B" convert -r 64K -g 64K -O ranges - >out 2>err ||
+		die "era from a pipe: $(cat err)"
+	[ "$(cat out)" = "65536 131072" ] || die "era from a pipe: $(cat out)"
+}
+
+# ---------------------------------------------------------------- empty inputs, options
+
+# An input that lists no change is what a failed command leaves behind
+# (era_invalidate >changed.xml): loading it would start a mirror that copies
+# nothing. Refused, naming the input, unless --allow-empty.
+t_empty_input_refused() {
+	local era="0 8192 era /dev/meta /dev/origin 128"
+	: >changed.xml
+	b 2 convert --table "$era" -r 64K changed.xml
+	expect_err '^incmirror-bitmap: changed.xml: is empty: it lists no change .*give --allow-empty'
+	[ -s out ] && die "printed: $(cat out)"
+	"$B" convert -r 64K -s 1G - </dev/null >out 2>err && die "an empty standard input accepted"
+	expect_err '<stdin>: is empty'
+	printf ' \n\n\t\n' >blank.txt
+	b 2 convert -r 64K -s 1G blank.txt
+	expect_err 'blank.txt: is empty \(blank\)'
+	b 2 info changed.xml
+	expect_err 'changed.xml: is empty'
+	# well-formed lists of no change
+	printf '<blocks/>\n' >none.xml
+	b 2 convert -r 64K --table "$era" none.xml
+	expect_err '^incmirror-bitmap: none.xml: the era input lists no change: nothing would be marked dirty; give --allow-empty'
+	printf '[]\n' >none.json
+	b 2 convert -r 64K -s 1G none.json
+	expect_err 'none.json: the rbd-json input lists no change'
+	printf '[{"offset":0,"length":1048576,"type":0}]\n' >clean.json
+	b 2 convert -r 64K clean.json
+	expect_err 'clean.json: the nbd input lists no change'
+	printf '# nothing\n' >none.txt
+	b 2 convert -r 64K -s 1G none.txt
+	expect_err 'none.txt: the ranges input lists no change'
+	{ mkmdsb 2048 65536 0 4; bits_le 16; } >clean.md
+	b 2 convert -r 64K clean.md
+	expect_err 'clean.md: the md input lists no change'
+	b 0 convert -r 64K --allow-empty -s 1M -O canonical -o clean.bm none.txt
+	b 2 convert -r 64K clean.bm
+	expect_err 'clean.bm: the canonical input lists no change'
+	# one empty input among others is still refused
+	printf '0 1\n' >one.txt
+	b 2 convert -r 64K one.txt none.txt
+	expect_err 'none.txt: the ranges input lists no change'
+	# --allow-empty: nothing marked, exit 0
+	b 0 convert -r 64K --allow-empty -s 1G changed.xml
+	[ -s out ] && die "empty: $(cat out)"
+	b 0 convert -r 64K --allow-empty --table "$era" -O ranges none.xml
+	[ -s out ] && die "none.xml: $(cat out)"
+	b 0 convert -r 64K --allow-empty -O ranges one.txt none.txt
+	[ "$(cat out)" = "0 65536" ] || die "union: $(cat out)"
+	"$B" convert --allow-empty -r 64K -s 1G - </dev/null >out 2>err || die "--allow-empty stdin: $(cat err)"
+	# info describes a list of no change as such
+	b 0 info --table "$era" none.xml
+	expect_out '^dirty-extents: 0$'
+	b 0 info --allow-empty changed.xml
+	expect_out '^dirty-extents: 0$'
+	if command -v qemu-img >/dev/null; then
+		mkqcow img.qcow2 8M 65536
+		b 2 convert -r 64K img.qcow2
+		expect_err 'img.qcow2: the qcow2 input lists no change'
+		b 0 convert -r 64K --allow-empty img.qcow2
+	fi
+}
+
+# A format-specific option that applies to none of the inputs is refused,
+# naming the option and the formats, never ignored.
+t_options_apply_to_format() {
+	local era="0 8192 era /dev/meta /dev/origin 128"
+	: >changed.xml
+	b 1 convert --allow-empty --table "$era" -r 64K changed.xml
+	expect_err "option '--table' \\(an era table line\\) applies to era inputs only; changed.xml is ranges \\(detected\\)"
+	printf '0 1\n' >r.txt
+	b 1 convert -r 64K -g 64K r.txt
+	expect_err "option '--granularity' applies to era, thin and raw inputs only; r.txt is ranges \\(detected\\)"
+	b 1 convert -r 64K --name b r.txt
+	expect_err "option '--name' applies to qcow2 inputs only"
+	b 1 convert -r 64K --force r.txt
+	expect_err "option '--force' applies to qcow2, md and dm-snapshot inputs only"
+	b 1 convert -r 64K --bit-order msb r.txt
+	expect_err "option '--bit-order' applies to raw inputs only"
+	b 1 convert -r 64K --units sectors -f raw -g 64K r.txt
+	expect_err "option '--units' applies to ranges inputs only; r.txt is raw \\(--format\\)"
+	b 1 info -g 64K r.txt
+	expect_err "option '--granularity' applies to"
+	[ -s out ] && die "info printed: $(cat out)"
+	# a thin table line is not an era one, and the reverse
+	printf '<blocks>\n<block block="1"/>\n</blocks>\n' >one.xml
+	b 1 convert -r 64K --table "0 4096 thin-pool /dev/m /dev/d 128 32768" one.xml
+	expect_err 'one.xml: era_invalidate output has no block size'
+	b 1 convert -r 64K -g 64K --table "0 4096 thin /dev/mapper/pool 2" one.xml
+	expect_err "option '--table' \\(a thin table line\\) applies to thin inputs only; one.xml is era"
+	# an option that applies to one of several inputs is used
+	b 0 convert -r 64K --table "$era" -O ranges one.xml r.txt
+	[ "$(cat out)" = "0 131072" ] || die "mixed: $(cat out)"
+	b 0 convert -r 64K --units sectors -O ranges r.txt
+	[ "$(cat out)" = "0 65536" ] || die "units: $(cat out)"
+}
+
+# ---------------------------------------------------------------- info
+
+# info never prints 0 dirty extents or bytes for an input it could not count.
+t_info_unknown_counts() {
+	# era list of 6 blocks, no block size
+	printf '<blocks>\n  <range begin="3" end="7"/>\n  <block block="17"/>\n  <block block="40"/>\n</blocks>\n' >six.xml
+	b 0 info six.xml
+	expect_out '^dirty-extents: unknown \(no era block size: give --granularity or --table\)$'
+	expect_out '^dirty-bytes: unknown$'
+	expect_out '^granularity: unknown$'
+	expect_out '^era-blocks: 6$'
+	grep -q '^dirty-span' out && die "a span of unknown bytes: $(cat out)"
+	b 0 info -g 64K six.xml
+	expect_out '^dirty-extents: 3$'
+	expect_out '^dirty-bytes: 393216$'
+	b 0 info --table "0 8192 era /dev/meta /dev/origin 128" six.xml
+	expect_out '^dirty-bytes: 393216$'
+	need qemu-img qemu-io
+	# qcow2 with two bitmaps, no --name
+	mkqcow two.qcow2 8M 65536
+	qemu-img bitmap --add -g 64K two.qcow2 second || die "add"
+	qwrite two.qcow2 "0 1" "4194304 1"
+	b 0 info two.qcow2
+	expect_out '^dirty-extents: unknown \(2 bitmaps: choose one with --name\)$'
+	expect_out '^dirty-bytes: unknown$'
+	expect_out '^bitmap: b granularity=65536 flags=auto dirty-granules=2$'
+	expect_out '^bitmap: second granularity=65536 flags=auto dirty-granules=2$'
+	b 0 info --name second two.qcow2
+	expect_out '^dirty-extents: 2$'
+	expect_out '^dirty-bytes: 131072$'
+}

@@ -105,11 +105,38 @@ enum fmt fmt_detect(const struct src *s)
 	return FMT_AUTO;
 }
 
+/*
+ * 1 if the input holds no byte, 2 if only blanks (spaces, newlines, a UTF-8
+ * BOM) all within its first 8 KiB, 0 if neither, -1 on a read error (printed).
+ */
+static int input_empty(const struct src *s)
+{
+	char buf[8192];
+	long n = src_read_some(s, buf, sizeof(buf), 0);
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		return 1;
+	if ((size_t)n < sizeof(buf) && skip_blank(buf, buf + n) == buf + n)
+		return 2;
+	return 0;
+}
+
 int parse_input(struct pctx *ctx)
 {
 	enum fmt f = ctx->o->fmt;
 	int r;
 
+	/* an empty file is what a failed command leaves: never "nothing changed" by default */
+	r = input_empty(ctx->s);
+	if (r < 0)
+		return EXIT_INPUT;
+	if (r && !ctx->o->allow_empty) {
+		err_msg("%s: is empty%s: it lists no change (did the command that wrote it fail?); "
+			"give --allow-empty if nothing changed", ctx->s->name, r == 2 ? " (blank)" : "");
+		return EXIT_INPUT;
+	}
 	if (f == FMT_AUTO) {
 		f = fmt_detect(ctx->s);
 		if (f == FMT_AUTO)
@@ -117,6 +144,10 @@ int parse_input(struct pctx *ctx)
 	}
 	ctx->in->fmt = f;
 	ctx->in->path = ctx->s->name;
+	/* these read at random offsets: a stream is read into memory (bounded) first */
+	if ((f == FMT_QCOW2 || f == FMT_MD || f == FMT_DM_SNAPSHOT || f == FMT_CANONICAL) &&
+	    src_need_random(ctx->s, fmt_name(f)))
+		return EXIT_INPUT;
 	sink_begin(ctx->sk, ctx->s->name);
 	switch (f) {
 	case FMT_QCOW2: r = parse_qcow2(ctx); break;
@@ -135,6 +166,12 @@ int parse_input(struct pctx *ctx)
 	}
 	if (!r)
 		r = sink_end(ctx->sk);
+	/* a well-formed list of no change: refused too unless the user says so */
+	if (!r && !ctx->info && !ctx->o->allow_empty && !ctx->sk->extents && !ctx->in->forced_all) {
+		err_msg("%s: the %s input lists no change: nothing would be marked dirty; give --allow-empty if "
+			"nothing changed", ctx->s->name, fmt_name(f));
+		r = EXIT_INPUT;
+	}
 	return r;
 }
 

@@ -102,6 +102,8 @@ int parse_dm_snapshot(struct pctx *ctx)
 	if (!valid) {
 		if (ctx->info) {
 			ctx->in->forced_all = true;
+			snprintf(ctx->in->uncounted, sizeof(ctx->in->uncounted),
+				 "invalid snapshot: the whole device is dirty, and the store does not say its size");
 			return 0;
 		}
 		if (!ctx->o->force) {

@@ -5,6 +5,7 @@
  * from --granularity or an era --table line.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -14,21 +15,30 @@
 int parse_era(struct pctx *ctx)
 {
 	struct xsrc x;
-	uint64_t bs = ctx->o->granularity ? ctx->o->granularity : ctx->o->table_block;
+	/* only an era table line says the era block size (a thin one is for the thin inputs) */
+	bool era_table = ctx->o->table_type == TABLE_ERA;
+	uint64_t table_block = era_table ? ctx->o->table_block : 0;
+	uint64_t bs = ctx->o->granularity ? ctx->o->granularity : table_block;
 	bool root = false, root_done = false;
 	int r, rr;
 
-	if (ctx->o->granularity && ctx->o->table_block && ctx->o->granularity != ctx->o->table_block) {
+	if (ctx->o->granularity && table_block && ctx->o->granularity != table_block) {
 		err_msg("%s: --granularity %" PRIu64 " disagrees with the table's era block size %" PRIu64,
-			ctx->s->name, ctx->o->granularity, ctx->o->table_block);
+			ctx->s->name, ctx->o->granularity, table_block);
 		return EXIT_USAGE;
 	}
 	if (!bs && !ctx->info) {
-		err_msg("%s: era_invalidate output has no block size: give --granularity or --table", ctx->s->name);
+		err_msg("%s: era_invalidate output has no block size: give --granularity or --table%s", ctx->s->name,
+			ctx->o->table_type != TABLE_NONE ? " (an era table line)" : "");
 		return EXIT_USAGE;
 	}
 	ctx->in->granularity = bs;
-	ctx->in->size = ctx->o->table_size;
+	ctx->in->size = era_table ? ctx->o->table_size : 0;
+	if (!bs) {
+		snprintf(ctx->in->uncounted, sizeof(ctx->in->uncounted),
+			 "no era block size: give --granularity or --table");
+		ctx->in->unit_name = "era-blocks";
+	}
 	r = xsrc_open(&x, ctx->s);
 	if (r)
 		return r;
@@ -88,6 +98,8 @@ int parse_era(struct pctx *ctx)
 				r = m;
 				goto out;
 			}
+		} else {
+			ctx->in->units_listed += e - b;	/* info: bytes unknown, blocks counted */
 		}
 	}
 	if (rr < 0)

@@ -380,7 +380,10 @@ int parse_qcow2(struct pctx *ctx)
 	} else if (n == 1) {
 		sel = &bms[0];
 	} else if (ctx->info) {
-		r = 0;	/* info lists them all; nothing selected */
+		/* info lists them all; nothing selected, so nothing counted */
+		snprintf(ctx->in->uncounted, sizeof(ctx->in->uncounted),
+			 "%d bitmaps: choose one with --name", n);
+		r = 0;
 		goto out;
 	} else {
 		fprintf(stderr, PROG ": %s: %d bitmaps, choose one with --name:", ctx->s->name, n);

@@ -134,10 +134,14 @@ int parse_rbd_export(struct pctx *ctx)
 				       s->size - pos);
 				return EXIT_INPUT;
 			}
+			/* a stream's size is unknown: the next record's read finds the end */
 			pos += len;
 			break;
 		case 'e':
-			if (pos != s->size) {
+			r = src_ends_at(s, pos);
+			if (r < 0)
+				return EXIT_INPUT;
+			if (!r) {
 				err_at(s->name, pos, "expected end of file after the 'e' record");
 				return EXIT_INPUT;
 			}

@@ -27,11 +27,13 @@ static int kind_changed(const char *name, bool *changed)
 int parse_thin(struct pctx *ctx)
 {
 	struct xsrc x;
-	uint64_t bs = 0, given = ctx->o->granularity ? ctx->o->granularity : ctx->o->table_block;
+	/* a thin-pool table line says the block size, a thin one the device size (an era one neither) */
+	uint64_t table_block = ctx->o->table_type == TABLE_THIN_POOL ? ctx->o->table_block : 0;
+	uint64_t bs = 0, given = ctx->o->granularity ? ctx->o->granularity : table_block;
 	bool seen_root = false, seen_diff = false, cur_changed = false;
 	int r, rr;
 
-	ctx->in->size = ctx->o->table_size;
+	ctx->in->size = ctx->o->table_type == TABLE_THIN ? ctx->o->table_size : 0;
 	r = xsrc_open(&x, ctx->s);
 	if (r)
 		return r;

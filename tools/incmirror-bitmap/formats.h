@@ -37,10 +37,22 @@ struct in_opts {
 	uint64_t granularity;	/* bytes per unit (era/thin block, raw bit), 0 = unset */
 	uint64_t table_block;	/* from --table: block size in bytes (era, thin-pool), 0 = none */
 	uint64_t table_size;	/* from --table: device size in bytes (era, thin), 0 = none */
+	enum { TABLE_NONE, TABLE_ERA, TABLE_THIN_POOL, TABLE_THIN } table_type;	/* the --table line's target */
 	bool msb_first;		/* raw --bit-order msb */
 	uint64_t units;		/* ranges: bytes per unit (1 or 512) */
 	enum size_policy size_policy;	/* --size-mismatch (dm-snapshot checks chunks against the device) */
+	bool allow_empty;	/* --allow-empty: an input may list no change */
 };
+
+/* the formats a format-specific option applies to (bit per enum fmt) */
+#define FMTBIT(f) (1u << (f))
+#define APPLIES_NAME FMTBIT(FMT_QCOW2)
+#define APPLIES_FORCE (FMTBIT(FMT_QCOW2) | FMTBIT(FMT_MD) | FMTBIT(FMT_DM_SNAPSHOT))
+#define APPLIES_GRANULARITY (FMTBIT(FMT_ERA) | FMTBIT(FMT_THIN) | FMTBIT(FMT_RAW))
+#define APPLIES_TABLE_ERA FMTBIT(FMT_ERA)		/* an era table line */
+#define APPLIES_TABLE_THIN FMTBIT(FMT_THIN)		/* a thin-pool or thin table line */
+#define APPLIES_BIT_ORDER FMTBIT(FMT_RAW)
+#define APPLIES_UNITS FMTBIT(FMT_RANGES)
 
 /* what one input says */
 struct input {
@@ -49,10 +61,13 @@ struct input {
 	uint64_t size;		/* device size in bytes the input describes, 0 = unknown */
 	uint64_t granularity;	/* bytes per unit of the input, 0 = byte extents */
 	bool forced_all;	/* inconsistent input accepted with --force: all dirty */
+	char uncounted[160];	/* info: why the dirty extents and bytes are unknown, "" if counted */
+	const char *unit_name;	/* info, uncounted: the units the input lists ("era-blocks"), or NULL */
+	uint64_t units_listed;	/* how many of them */
 };
 
 struct pctx {
-	const struct src *s;
+	struct src *s;
 	const struct in_opts *o;
 	struct sink *sk;
 	struct input *in;

@@ -16,6 +16,8 @@
 "      --force             accept an inconsistent qcow2, a stale md bitmap or an\n" \
 "                          invalid dm-snapshot, treating the whole device as\n" \
 "                          dirty\n" \
+"      --allow-empty       accept an input that lists no change, or an empty\n" \
+"                          one (refused by default: a failed command leaves one)\n" \
 "  -g, --granularity SIZE  bytes per input unit (era block, raw bitmap bit)\n" \
 "      --table LINE        an era, thin-pool or thin table line giving the\n" \
 "                          block size and/or the device size\n" \

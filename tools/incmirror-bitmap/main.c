@@ -29,7 +29,7 @@ enum outfmt { OUT_MESSAGES, OUT_CANONICAL, OUT_RANGES };
 
 enum {
 	OPT_FORCE = 256, OPT_TABLE, OPT_BITORDER, OPT_UNITS, OPT_OFFSET, OPT_REGION_SECTORS,
-	OPT_SIZE_MISMATCH, OPT_DMNAME, OPT_MAXMSG, OPT_START,
+	OPT_SIZE_MISMATCH, OPT_DMNAME, OPT_MAXMSG, OPT_START, OPT_ALLOW_EMPTY,
 };
 
 struct cli {
@@ -42,6 +42,7 @@ struct cli {
 	const char *dm_name, *output;
 	size_t max_msg;
 	bool start, verbose;
+	bool bit_order_given, units_given;
 	int nargs;
 	char **args;
 };
@@ -60,6 +61,7 @@ static const struct {
 	{ { "format", required_argument, NULL, 'f' }, C_IN },
 	{ { "name", required_argument, NULL, 'n' }, C_IN },
 	{ { "force", no_argument, NULL, OPT_FORCE }, C_IN },
+	{ { "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY }, C_IN },
 	{ { "granularity", required_argument, NULL, 'g' }, C_IN },
 	{ { "table", required_argument, NULL, OPT_TABLE }, C_IN },
 	{ { "bit-order", required_argument, NULL, OPT_BITORDER }, C_IN },
@@ -148,6 +150,9 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		case OPT_FORCE:
 			c->in.force = true;
 			break;
+		case OPT_ALLOW_EMPTY:
+			c->in.allow_empty = true;
+			break;
 		case 'g':
 			if (parse_size(optarg, &c->in.granularity) || !c->in.granularity)
 				return usage_err(c, "bad granularity '%s'", optarg);
@@ -155,11 +160,15 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		case OPT_TABLE:
 			if (parse_table_line(optarg, &c->in.table_block, &c->in.table_size))
 				return usage_err(c, "cannot read an era, thin-pool or thin table line from '%s'", optarg);
+			/* era: block size and length; thin-pool: block size; thin: length */
+			c->in.table_type = c->in.table_block && c->in.table_size ? TABLE_ERA :
+					   c->in.table_block ? TABLE_THIN_POOL : TABLE_THIN;
 			break;
 		case OPT_BITORDER:
 			if (strcmp(optarg, "lsb") && strcmp(optarg, "msb"))
 				return usage_err(c, "bad bit order '%s' (lsb or msb)", optarg);
 			c->in.msb_first = !strcmp(optarg, "msb");
+			c->bit_order_given = true;
 			break;
 		case OPT_UNITS:
 			if (!strcmp(optarg, "bytes"))
@@ -168,6 +177,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 				c->in.units = 512;
 			else
 				return usage_err(c, "bad units '%s' (bytes or sectors)", optarg);
+			c->units_given = true;
 			break;
 		case OPT_OFFSET:
 			if (parse_ssize(optarg, &c->offset))
@@ -230,6 +240,48 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 }
 
 /*
+ * A format-specific option that applies to none of the inputs' formats is a
+ * usage error, never silently ignored: --table with an input detected as a
+ * range list (an empty era_invalidate output) would otherwise load nothing.
+ * names[i] and fmts[i] are the n inputs parsed so far.
+ */
+static int check_applies(const struct cli *c, const char *const *names, const enum fmt *fmts, int n)
+{
+	const char *table_kind = c->in.table_type == TABLE_ERA ? "an era table line" :
+				 c->in.table_type == TABLE_THIN_POOL ? "a thin-pool table line" : "a thin table line";
+	const struct {
+		bool given;
+		const char *opt, *what, *where;
+		unsigned applies;
+	} o[] = {
+		{ c->in.name != NULL, "--name", NULL, "qcow2", APPLIES_NAME },
+		{ c->in.force, "--force", NULL, "qcow2, md and dm-snapshot", APPLIES_FORCE },
+		{ c->in.granularity != 0, "--granularity", NULL, "era, thin and raw", APPLIES_GRANULARITY },
+		{ c->in.table_type != TABLE_NONE, "--table", table_kind,
+		  c->in.table_type == TABLE_ERA ? "era" : "thin",
+		  c->in.table_type == TABLE_ERA ? APPLIES_TABLE_ERA : APPLIES_TABLE_THIN },
+		{ c->bit_order_given, "--bit-order", NULL, "raw", APPLIES_BIT_ORDER },
+		{ c->units_given, "--units", NULL, "ranges", APPLIES_UNITS },
+	};
+	unsigned seen = 0;
+
+	for (int i = 0; i < n; i++)
+		seen |= FMTBIT(fmts[i]);
+	for (size_t k = 0; k < sizeof(o) / sizeof(o[0]); k++) {
+		if (!o[k].given || (o[k].applies & seen))
+			continue;
+		fprintf(stderr, PROG " %s: option '%s'%s%s%s applies to %s inputs only; ", cmd_names[c->cmd], o[k].opt,
+			o[k].what ? " (" : "", o[k].what ? o[k].what : "", o[k].what ? ")" : "", o[k].where);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s is %s", i ? ", " : "", names[i], fmt_name(fmts[i]));
+		fprintf(stderr, " (%s)\nTry '" PROG " %s --help'.\n", c->in.fmt ? "--format" : "detected",
+			cmd_names[c->cmd]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
  * Parse all inputs into a bitmap at region bytes per bit for a device of devsize
  * bytes (0 = unknown: taken from the inputs). On success bm->nbits = regions of
  * the device and *devsize_out = its size (0 if still unknown).
@@ -266,6 +318,25 @@ static int build(const struct cli *c, char **inputs, int n, uint64_t region, uin
 	}
 	if (r)
 		goto out;
+	{
+		const char **names = calloc((size_t)n, sizeof(*names));
+		enum fmt *fmts = calloc((size_t)n, sizeof(*fmts));
+
+		if (!names || !fmts) {
+			err_msg("out of memory");
+			r = EXIT_SYSTEM;
+		} else {
+			for (int i = 0; i < n; i++) {
+				names[i] = in[i].path;
+				fmts[i] = in[i].fmt;
+			}
+			r = check_applies(c, names, fmts, n);
+		}
+		free(names);
+		free(fmts);
+		if (r)
+			goto out;
+	}
 	/* device size in target coordinates */
 	if (!dev)
 		for (int i = 0; i < n; i++) {
@@ -547,10 +618,23 @@ static int cmd_save(struct cli *c)
 
 static int cmd_info(struct cli *c)
 {
-	int ret = 0;
+	int ret = 0, nparsed = 0;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *tfp;
+	const char **names;
+	enum fmt *fmts;
 
 	if (c->nargs < 1)
 		return usage_err(c, "%s", "expected at least one FILE");
+	/* the descriptions are printed once every FILE is read and the options checked */
+	tfp = open_memstream(&text, &tlen);
+	names = calloc((size_t)c->nargs, sizeof(*names));
+	fmts = calloc((size_t)c->nargs, sizeof(*fmts));
+	if (!tfp || !names || !fmts) {
+		err_msg("out of memory");
+		return EXIT_SYSTEM;
+	}
 	for (int i = 0; i < c->nargs; i++) {
 		struct sink sk;
 		struct src s;
@@ -568,22 +652,34 @@ static int cmd_info(struct cli *c)
 		r = src_open(&s, c->args[i]) ? EXIT_INPUT : parse_input(&ctx);
 		fclose(dfp);
 		if (!r) {
-			printf("file: %s\nformat: %s\n", s.name, fmt_name(in.fmt));
+			names[nparsed] = s.name;
+			fmts[nparsed++] = in.fmt;
+			if (nparsed > 1)
+				fputc('\n', tfp);
+			fprintf(tfp, "file: %s\nformat: %s\n", s.name, fmt_name(in.fmt));
 			if (in.size)
-				printf("device-size: %" PRIu64 "\n", in.size);
+				fprintf(tfp, "device-size: %" PRIu64 "\n", in.size);
 			else
-				printf("device-size: unknown\n");
+				fprintf(tfp, "device-size: unknown\n");
 			if (in.granularity)
-				printf("granularity: %" PRIu64 "\n", in.granularity);
+				fprintf(tfp, "granularity: %" PRIu64 "\n", in.granularity);
+			else if (in.uncounted[0])
+				fprintf(tfp, "granularity: unknown\n");
 			else
-				printf("granularity: byte extents\n");
-			printf("dirty-extents: %" PRIu64 "\ndirty-bytes: %" PRIu64 "%s\n", sk.extents, sk.bytes,
-			       in.forced_all ? " (inconsistent bitmap: all dirty)" : "");
-			if (sk.extents)
-				printf("dirty-span: %" PRIu64 "-%" PRIu64 "\n", sk.min_off, sk.max_end + (uint64_t)c->offset - 1);
-			fputs(details ? details : "", stdout);
-			if (i + 1 < c->nargs)
-				putchar('\n');
+				fprintf(tfp, "granularity: byte extents\n");
+			if (in.uncounted[0]) {
+				/* never a 0 that means "could not count" */
+				fprintf(tfp, "dirty-extents: unknown (%s)\ndirty-bytes: unknown\n", in.uncounted);
+				if (in.unit_name)
+					fprintf(tfp, "%s: %" PRIu64 "\n", in.unit_name, in.units_listed);
+			} else {
+				fprintf(tfp, "dirty-extents: %" PRIu64 "\ndirty-bytes: %" PRIu64 "%s\n", sk.extents,
+					sk.bytes, in.forced_all ? " (inconsistent bitmap: all dirty)" : "");
+			}
+			if (sk.extents && !in.uncounted[0])
+				fprintf(tfp, "dirty-span: %" PRIu64 "-%" PRIu64 "\n", sk.min_off,
+					sk.max_end + (uint64_t)c->offset - 1);
+			fputs(details ? details : "", tfp);
 		} else if (!ret) {
 			ret = r;
 		}
@@ -591,6 +687,18 @@ static int cmd_info(struct cli *c)
 		sink_free(&sk);
 		src_close(&s);
 	}
+	fclose(tfp);
+	{
+		int r = nparsed ? check_applies(c, names, fmts, nparsed) : 0;
+
+		if (r)
+			ret = r;
+		else
+			fputs(text ? text : "", stdout);
+	}
+	free(text);
+	free(names);
+	free((void *)fmts);
 	if (fflush(stdout))
 		return EXIT_SYSTEM;
 	return ret;

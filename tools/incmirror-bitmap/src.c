@@ -10,46 +10,152 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdbool.h>
 #include <linux/fs.h>
 
 #include "common.h"
 #include "src.h"
 
-static int slurp(struct src *s, int fd)
-{
-	size_t cap = 65536, len = 0;
-	uint8_t *buf = malloc(cap);
+struct src_stream {
+	uint8_t *buf;
+	size_t cap, len;	/* buf holds stream bytes [start, start + len) */
+	uint64_t start;
+	size_t max;		/* cap may grow up to max */
+	bool eof;
+};
 
-	if (!buf)
+static int stream_open(struct src *s, int fd)
+{
+	struct src_stream *st = calloc(1, sizeof(*st));
+
+	if (st)
+		st->buf = malloc(65536);
+	if (!st || !st->buf) {
+		free(st);
+		err_msg("out of memory");
 		return -1;
-	for (;;) {
+	}
+	st->cap = 65536;
+	st->max = (size_t)SRC_WINDOW;
+	s->st = st;
+	s->fd = fd;
+	s->size = UINT64_MAX;
+	return 0;
+}
+
+static void stream_free(struct src *s)
+{
+	if (s->st)
+		free(s->st->buf);
+	free(s->st);
+	s->st = NULL;
+}
+
+/*
+ * Read forward: the window keeps the bytes from the lowest offset still
+ * asked for; asking for bytes before the window is an error (no parser of a
+ * streamed format goes back). At most st->max bytes are held.
+ */
+static long stream_read(const struct src *s, void *out, size_t n, uint64_t off)
+{
+	struct src_stream *st = s->st;
+	uint64_t avail;
+
+	if (off < st->start) {
+		err_at(s->name, off, "cannot read back in a stream (standard input, a pipe or a character "
+		       "device): write the input to a file");
+		return -1;
+	}
+	if (n > st->max)
+		n = st->max;
+	while (st->start + st->len < off + n && !st->eof) {
 		ssize_t r;
 
-		if (len == cap) {
-			uint8_t *n = realloc(buf, cap * 2);
+		if (st->len == st->cap) {
+			uint64_t drop = off - st->start;
 
-			if (!n) {
-				free(buf);
+			if (drop > st->len)
+				drop = st->len;
+			if (drop && st->cap == st->max) {
+				/* slide the window: what lies before off is not needed again */
+				memmove(st->buf, st->buf + drop, st->len - (size_t)drop);
+				st->len -= (size_t)drop;
+				st->start += drop;
+			} else if (st->cap < st->max) {
+				size_t ncap = st->cap * 2 < st->max ? st->cap * 2 : st->max;
+				uint8_t *nb = realloc(st->buf, ncap);
+
+				if (!nb) {
+					err_msg("out of memory");
+					return -1;
+				}
+				st->buf = nb;
+				st->cap = ncap;
+			} else {
+				err_at(s->name, st->start, "more than %zu bytes of a stream would have to be held in "
+				       "memory: write the input to a file", st->max);
 				return -1;
 			}
-			buf = n;
-			cap *= 2;
 		}
-		r = read(fd, buf + len, cap - len);
+		r = read(s->fd, st->buf + st->len, st->cap - st->len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			err_msg("%s: read: %s", s->name, strerror(errno));
-			free(buf);
+			err_at(s->name, st->start + st->len, "read error: %s", strerror(errno));
 			return -1;
 		}
 		if (r == 0)
-			break;
-		len += (size_t)r;
+			st->eof = true;
+		st->len += (size_t)r;
 	}
-	s->mem = buf;
-	s->data = buf;
-	s->size = len;
+	if (off >= st->start + st->len)
+		return 0;
+	avail = st->start + st->len - off;
+	if (n > avail)
+		n = (size_t)avail;
+	memcpy(out, st->buf + (off - st->start), n);
+	return (long)n;
+}
+
+int src_need_random(struct src *s, const char *what)
+{
+	struct src_stream *st = s->st;
+	uint8_t b;
+
+	if (!st)
+		return 0;
+	if (st->start) {
+		err_msg("%s: a %s input needs random access, and this stream has been read past: write the "
+			"input to a file", s->name, what);
+		return -1;
+	}
+	st->max = (size_t)SRC_STREAM_MAX;
+	/* read up to the bound, then one byte more to tell "ends there" from "longer" */
+	if (stream_read(s, &b, 1, SRC_STREAM_MAX - 1) < 0)
+		return -1;
+	if (!st->eof) {
+		/* the window is full at the bound: is there more? */
+		ssize_t r;
+
+		do
+			r = read(s->fd, &b, 1);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			err_at(s->name, SRC_STREAM_MAX, "read error: %s", strerror(errno));
+			return -1;
+		}
+		if (r > 0) {
+			err_at(s->name, SRC_STREAM_MAX, "a %s input read from a stream (standard input, a pipe or a "
+			       "character device) is held in memory, at most %" PRIu64 " MiB; this one is longer: "
+			       "write it to a file", what, SRC_STREAM_MAX >> 20);
+			return -1;
+		}
+	}
+	s->mem = st->buf;
+	s->data = st->buf;
+	s->size = st->len;
+	st->buf = NULL;
+	stream_free(s);
 	return 0;
 }
 
@@ -63,7 +169,21 @@ int src_open(struct src *s, const char *path)
 	s->name = path;
 	if (!strcmp(path, "-")) {
 		s->name = "<stdin>";
-		return slurp(s, 0);
+		fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			err_msg("<stdin>: %s", strerror(errno));
+			return -1;
+		}
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0) {
+			s->fd = fd;	/* a regular file from its start: random access */
+			s->size = (uint64_t)st.st_size;
+			return 0;
+		}
+		if (stream_open(s, fd)) {
+			close(fd);
+			return -1;
+		}
+		return 0;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -97,12 +217,11 @@ int src_open(struct src *s, const char *path)
 		close(fd);
 		return -1;
 	}
-	/* pipe, socket, character device: read it all */
-	if (slurp(s, fd)) {
+	/* pipe, socket, character device: read forward */
+	if (stream_open(s, fd)) {
 		close(fd);
 		return -1;
 	}
-	close(fd);
 	return 0;
 }
 
@@ -117,6 +236,7 @@ void src_mem(struct src *s, const char *name, const void *buf, size_t len)
 
 void src_close(struct src *s)
 {
+	stream_free(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->mem);
@@ -129,6 +249,8 @@ long src_read_some(const struct src *s, void *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
 
+	if (s->st)
+		return stream_read(s, buf, n, off);
 	if (off >= s->size)
 		return 0;
 	if (n > s->size - off)
@@ -162,11 +284,18 @@ int src_read(const struct src *s, void *buf, size_t n, uint64_t off, const char 
 	if (r < 0)
 		return -1;
 	if ((size_t)r != n) {
-		err_at(s->name, off, "truncated: expected %zu bytes of %s, file has %" PRIu64,
-		       n, what, s->size > off ? s->size - off : 0);
+		err_at(s->name, off, "truncated: expected %zu bytes of %s, file has %ld", n, what, r);
 		return -1;
 	}
 	return 0;
+}
+
+int src_ends_at(const struct src *s, uint64_t off)
+{
+	uint8_t b;
+	long r = src_read_some(s, &b, 1, off);
+
+	return r < 0 ? -1 : r == 0;
 }
 
 void lr_init(struct line_reader *lr, const struct src *s)
