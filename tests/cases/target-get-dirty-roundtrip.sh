@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: set_dirty/set_dirty_hex then get_dirty/get_dirty_hex return exactly the map (windows, paging), which loads into a new table and copies
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: max_copy_rate (table feature and live message) limits the background copy within 20%
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT
 
