@@ -42,7 +42,7 @@ done
 
 # Pattern files: N KiB of byte B.
 pattern() {
-	head -c $(($2 * 1024)) /dev/zero | tr '\000' "\\$(printf '%03o' 0x$1)"
+	fillpat "$1" $(($2 * 1024))
 }
 
 check_vm_bitmap() {

@@ -24,7 +24,7 @@ DATA=$(wc -l </tmp/wz.data)
 
 # The destination: a loop file on tmpfs full of garbage, so that a region
 # not really zeroed shows in cmp.
-head -c $((SZ * 512)) /dev/zero | tr '\000' '\132' >/tmp/wz.img
+fillpat 5a $((SZ * 512)) >/tmp/wz.img
 DST=$(loop_attach /tmp/wz.img)
 wz=$(cat "/sys/block/$(basename "$DST")/queue/write_zeroes_max_bytes")
 [ "$wz" -gt 0 ] || fail "the loop device takes no write-zeroes (write_zeroes_max_bytes $wz)"
