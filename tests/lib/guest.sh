@@ -184,7 +184,7 @@ cleanup_devices() {
 dm_msg() {
 	_m_dev=$1
 	shift
-	dmsetup message "$_m_dev" 0 "$@" || fail "dmsetup message $_m_dev 0 $* refused"
+	dm-status --message "$_m_dev" 0 "$@" || fail "dmsetup message $_m_dev 0 $* refused"
 }
 
 # in_sync NAME / total_regions NAME: the two halves of status field 2.
