@@ -11,10 +11,12 @@
  * msg_mutex. With metadata, set_dirty and set_dirty_hex return once what
  * they set is durable, and start once it is recorded on disk.
  *
- * Walks over the map (get_dirty, get_dirty_hex, set_dirty_hex) hold the lock
- * for at most IM_MSG_CHUNK regions at a time so that a huge map never keeps
- * interrupts off for long; their view is therefore not one atomic snapshot,
- * which is no weaker than the map changing right after the message.
+ * Walks over the map hold the lock for at most IM_MSG_CHUNK regions (the
+ * readers get_dirty and get_dirty_hex) or IM_LOCK_CHUNK regions (set_dirty
+ * and set_dirty_hex, which also mark the metadata image) at a time, so that
+ * a huge map never keeps interrupts off for long; their view is therefore
+ * not one atomic snapshot, which is no weaker than the map changing right
+ * after the message.
  */
 #include <linux/kernel.h>
 #include <linux/overflow.h>
@@ -104,13 +106,11 @@ static int im_msg_set_dirty(struct incmirror *mc, unsigned int argc,
 		}
 	}
 
-	spin_lock_irq(&mc->lock);
 	for (i = 1; i < argc; i++) {
 		/* Cannot fail: validated above. */
 		im_parse_range(mc, argv[i], &first, &last);
-		im_mark_dirty_locked(mc, first, last);
+		im_mark_dirty_range(mc, first, last);
 	}
-	spin_unlock_irq(&mc->lock);
 
 	im_md_sync(mc);
 	im_kick_if_running(mc);
@@ -126,10 +126,11 @@ static u8 im_hex_byte(const char *hex, size_t i)
 static int im_msg_set_dirty_hex(struct incmirror *mc, unsigned int argc,
 				char **argv)
 {
+	unsigned long *bits, byte;
+	size_t len, nbytes, i, j, stop;
+	unsigned int b, nbits, r, e;
 	const char *hex;
-	size_t len, nbytes, i, stop;
 	u64 first;
-	u8 byte;
 
 	if (argc != 3) {
 		im_warn(mc, "set_dirty_hex: expects <first_region> <hex>");
@@ -169,20 +170,37 @@ static int im_msg_set_dirty_hex(struct incmirror *mc, unsigned int argc,
 			cond_resched();
 	}
 
+	/* Every byte is zero (checked above): nothing to mark. */
+	if (first >= mc->nr_regions)
+		return 0;
+	bits = kmalloc(IM_LOCK_CHUNK / 8, GFP_KERNEL);
+	if (!bits)
+		return -ENOMEM;
+	/*
+	 * IM_LOCK_CHUNK regions at a time: decoded into a bitmap without the
+	 * lock, then each run of set bits marked as one range. The metadata's
+	 * work item is not kicked per mark: im_md_sync() kicks it once.
+	 */
 	for (i = 0; i < nbytes; i = stop) {
-		stop = min_t(size_t, nbytes, i + IM_MSG_CHUNK / 8);
+		stop = min_t(size_t, nbytes, i + IM_LOCK_CHUNK / 8);
+		nbits = (stop - i) * 8;
+		bitmap_zero(bits, nbits);
+		for (j = i; j < stop; j++) {
+			byte = im_hex_byte(hex, j);
+			for_each_set_bit(b, &byte, 8)
+				__set_bit((j - i) * 8 + b, bits);
+		}
 		spin_lock_irq(&mc->lock);
-		for (; i < stop; i++) {
-			unsigned long bits = im_hex_byte(hex, i);
-			unsigned int b;
-
-			for_each_set_bit(b, &bits, 8)
-				im_mark_dirty_locked(mc, first + i * 8 + b,
-						     first + i * 8 + b);
+		for (r = find_first_bit(bits, nbits); r < nbits;
+		     r = find_next_bit(bits, nbits, e)) {
+			e = find_next_zero_bit(bits, nbits, r);
+			im_mark_dirty_nokick_locked(mc, first + i * 8 + r,
+						    first + i * 8 + e - 1);
 		}
 		spin_unlock_irq(&mc->lock);
 		cond_resched();
 	}
+	kfree(bits);
 
 	im_md_sync(mc);
 	im_kick_if_running(mc);
