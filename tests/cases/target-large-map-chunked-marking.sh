@@ -37,8 +37,9 @@ assert_eq "$(in_sync lm)" $((R - (2 * C + 3) - (C + 1))) "in_sync after set_dirt
 
 part 1
 
-# 2. set_dirty_hex: 4100 bytes from region F, so the message's own chunk
-# boundary (byte 4096, region F + 32768) splits a run of set bits.
+# 2. set_dirty_hex: 4100 bytes from region F. The message marks 4096
+# regions (512 bytes) per hold of the lock: its chunk boundaries split the
+# long run, and the one at byte 4096 (region F + 32768) a short one.
 F=$((5 * C - 8))
 H=$(awk 'BEGIN { for (i = 0; i < 4094; i++) printf "ff"; printf "7e810ff00180" }')
 dm_msg lm set_dirty_hex $F "$H"
