@@ -30,8 +30,6 @@
 static LIST_HEAD(im_instances);
 static DEFINE_MUTEX(im_instances_lock);
 
-/* Regions per hold of the new instance's lock while rescaling. */
-#define IM_RESCALE_CHUNK	4096
 
 static bool im_same_md(struct incmirror *a, struct incmirror *b)
 {
@@ -115,18 +113,20 @@ static struct incmirror *im_find_predecessor(struct incmirror *mc)
 
 /*
  * The predecessor is suspended and no longer live: nothing changes its map
- * any more, so it is read without its lock.
+ * any more, so it is read without its lock. A hold of the new instance's
+ * lock sets at most IM_LOCK_CHUNK regions and scans at most IM_LOCK_CHUNK
+ * words of the old map (a 1 GiB region covers 16384 regions of 64 KiB).
  */
 static void im_rescale_map(struct incmirror *old, struct incmirror *mc)
 {
-	u64 n, first, last, stop;
+	u64 n, first, last, budget;
 	sector_t start, end;
 	bool dirty;
 
-	for (n = 0; n < mc->nr_regions; n = stop) {
-		stop = min(n + IM_RESCALE_CHUNK, mc->nr_regions);
+	for (n = 0; n < mc->nr_regions;) {
 		spin_lock_irq(&mc->lock);
-		for (; n < stop; n++) {
+		for (budget = 0; n < mc->nr_regions && budget < IM_LOCK_CHUNK;
+		     n++) {
 			start = im_region_start(mc, n);
 			end = start + im_region_len(mc, n);
 			if (end > old->ti->len) {
@@ -136,7 +136,9 @@ static void im_rescale_map(struct incmirror *old, struct incmirror *mc)
 				last = (end - 1) >> old->region_shift;
 				dirty = region_map_find_next_dirty(old->map, first,
 								   last + 1) <= last;
+				budget += (last - first) / BITS_PER_LONG;
 			}
+			budget++;
 			if (dirty)
 				region_map_mark_dirty(mc->map, n);
 			else
@@ -190,19 +192,21 @@ bool im_handover_take(struct incmirror *mc)
 	dest_errors = old->dest_errors;
 	copied = old->copier.copied_sectors;
 	zeroed = old->copier.zeroed_regions;
+	spin_unlock_irq(&old->lock);
+
 	/*
 	 * dest_zeroed: what the destination may hold carries over only from a
 	 * predecessor that tracked it on the same regions (rule 6 of
-	 * dm-incmirror-region.c); mc is not live yet, its lock is not needed.
+	 * dm-incmirror-region.c). Neither instance's lock is needed: @old is
+	 * suspended (no I/O, no copy changes its set), mc is not live yet.
 	 */
 	if (mc->dest_touched) {
 		if (old->dest_touched && im_same_geometry(old, mc))
 			bitmap_copy(mc->dest_touched, old->dest_touched,
 				    mc->nr_regions);
 		else
-			bitmap_fill(mc->dest_touched, mc->nr_regions);
+			im_dest_touch_all(mc);
 	}
-	spin_unlock_irq(&old->lock);
 
 	if (!theirs)
 		im_rescale_map(old, mc);

@@ -11,10 +11,13 @@
  * msg_mutex. With metadata, set_dirty and set_dirty_hex return once what
  * they set is durable, and start once it is recorded on disk.
  *
- * Walks over the map (get_dirty, get_dirty_hex, set_dirty_hex) hold the lock
- * for at most IM_MSG_CHUNK regions at a time so that a huge map never keeps
- * interrupts off for long; their view is therefore not one atomic snapshot,
- * which is no weaker than the map changing right after the message.
+ * Walks over the map hold the lock for at most IM_MSG_CHUNK regions
+ * (get_dirty, which formats its ranges under it, and set_dirty_hex, which
+ * may mark a run per two regions), IM_HEX_CHUNK regions (get_dirty_hex,
+ * which formats them after unlocking) or IM_LOCK_CHUNK regions (set_dirty)
+ * at a time, so that a huge map never keeps interrupts off for long; their
+ * view is therefore not one atomic snapshot, which is no weaker than the
+ * map changing right after the message.
  */
 #include <linux/kernel.h>
 #include <linux/overflow.h>
@@ -23,7 +26,8 @@
 
 #include "dm-incmirror.h"
 
-#define IM_MSG_CHUNK		(1ULL << 16)
+#define IM_MSG_CHUNK		(1ULL << 12)
+#define IM_HEX_CHUNK		2048
 /* Room kept for " next=<u64>" plus the NUL and dm's one spare byte. */
 #define IM_NEXT_RESERVE		(sizeof(" next=") + 20 + 1)
 
@@ -104,13 +108,11 @@ static int im_msg_set_dirty(struct incmirror *mc, unsigned int argc,
 		}
 	}
 
-	spin_lock_irq(&mc->lock);
 	for (i = 1; i < argc; i++) {
 		/* Cannot fail: validated above. */
 		im_parse_range(mc, argv[i], &first, &last);
-		im_mark_dirty_locked(mc, first, last);
+		im_mark_dirty_range(mc, first, last);
 	}
-	spin_unlock_irq(&mc->lock);
 
 	im_md_sync(mc);
 	im_kick_if_running(mc);
@@ -126,10 +128,11 @@ static u8 im_hex_byte(const char *hex, size_t i)
 static int im_msg_set_dirty_hex(struct incmirror *mc, unsigned int argc,
 				char **argv)
 {
+	unsigned long bits[BITS_TO_LONGS(IM_MSG_CHUNK)], byte;
+	size_t len, nbytes, i, j, stop;
+	unsigned int b, nbits, r, e;
 	const char *hex;
-	size_t len, nbytes, i, stop;
 	u64 first;
-	u8 byte;
 
 	if (argc != 3) {
 		im_warn(mc, "set_dirty_hex: expects <first_region> <hex>");
@@ -169,16 +172,30 @@ static int im_msg_set_dirty_hex(struct incmirror *mc, unsigned int argc,
 			cond_resched();
 	}
 
+	/* Every byte is zero (checked above): nothing to mark. */
+	if (first >= mc->nr_regions)
+		return 0;
+	/*
+	 * IM_MSG_CHUNK regions at a time (every other one may start a run):
+	 * decoded into a bitmap without the lock, then each run of set bits
+	 * marked as one range. The metadata's work item is not kicked per
+	 * mark: im_md_sync() kicks it once.
+	 */
 	for (i = 0; i < nbytes; i = stop) {
 		stop = min_t(size_t, nbytes, i + IM_MSG_CHUNK / 8);
+		nbits = (stop - i) * 8;
+		bitmap_zero(bits, nbits);
+		for (j = i; j < stop; j++) {
+			byte = im_hex_byte(hex, j);
+			for_each_set_bit(b, &byte, 8)
+				__set_bit((j - i) * 8 + b, bits);
+		}
 		spin_lock_irq(&mc->lock);
-		for (; i < stop; i++) {
-			unsigned long bits = im_hex_byte(hex, i);
-			unsigned int b;
-
-			for_each_set_bit(b, &bits, 8)
-				im_mark_dirty_locked(mc, first + i * 8 + b,
-						     first + i * 8 + b);
+		for (r = find_first_bit(bits, nbits); r < nbits;
+		     r = find_next_bit(bits, nbits, e)) {
+			e = find_next_zero_bit(bits, nbits, r);
+			im_mark_dirty_nokick_locked(mc, first + i * 8 + r,
+						    first + i * 8 + e - 1);
 		}
 		spin_unlock_irq(&mc->lock);
 		cond_resched();
@@ -306,9 +323,10 @@ static int im_msg_get_dirty_hex(struct incmirror *mc, unsigned int argc,
 				char **argv, char *result, unsigned int maxlen)
 {
 	struct im_out o = { .buf = result, .maxlen = maxlen };
+	u8 bytes[IM_HEX_CHUNK / 8];
 	u64 first, end, pos, wend, r;
+	unsigned int i, nb;
 	char tok[3];
-	u8 byte;
 
 	if (argc != 3 || im_parse_window(mc, argc, argv, &first, &end)) {
 		im_warn(mc, "get_dirty_hex: expects <first> <count> within %llu regions",
@@ -319,20 +337,21 @@ static int im_msg_get_dirty_hex(struct incmirror *mc, unsigned int argc,
 		return 1;
 	result[0] = '\0';
 
+	/* pos - first stays a multiple of 8: one byte per 8 regions. */
 	for (pos = first; pos < end && !o.full; cond_resched()) {
-		wend = min(pos + IM_MSG_CHUNK, end);
+		wend = min(pos + IM_HEX_CHUNK, end);
+		nb = DIV_ROUND_UP(wend - pos, 8);
+		memset(bytes, 0, nb);
 		spin_lock_irq(&mc->lock);
-		/* pos - first stays a multiple of 8: one byte per step. */
-		for (; pos < wend; pos += 8) {
-			byte = 0;
-			for (r = pos; r < min(pos + 8, end); r++)
-				if (region_map_test(mc->map, r))
-					byte |= 1 << (r - pos);
-			snprintf(tok, sizeof(tok), "%02x", byte);
+		for (r = region_map_find_next_dirty(mc->map, pos, wend); r < wend;
+		     r = region_map_find_next_dirty(mc->map, r + 1, wend))
+			bytes[(r - pos) / 8] |= 1 << ((r - pos) % 8);
+		spin_unlock_irq(&mc->lock);
+		for (i = 0; i < nb; i++, pos += 8) {
+			snprintf(tok, sizeof(tok), "%02x", bytes[i]);
 			if (!im_out_token(&o, tok, pos))
 				break;
 		}
-		spin_unlock_irq(&mc->lock);
 	}
 	return 1;
 }

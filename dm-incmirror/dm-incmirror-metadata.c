@@ -50,6 +50,13 @@ static void im_md_kick(struct im_metadata *md)
 	mod_delayed_work(md->mc->wq, &md->work, 0);
 }
 
+/* Run the work item now, for bits set without kicking it. Any context. */
+void im_md_kick_work(struct incmirror *mc)
+{
+	if (mc->md)
+		im_md_kick(mc->md);
+}
+
 /* Synchronous I/O of @nr_blocks blocks between md->buf and @sector. */
 static int im_md_io(struct im_metadata *md, enum req_op op, blk_opf_t flags,
 		    sector_t sector, unsigned int nr_blocks)
@@ -267,7 +274,10 @@ static void im_md_block_from_disk(struct im_metadata *md, u64 blk, void *src)
 	bitmap_from_arr64(md->image + blk * IM_MD_WORDS_PER_BLOCK, w, nbits);
 }
 
-/* Write the blocks of blk_inflight, a run of up to IM_MD_IO_BLOCKS at once. */
+/*
+ * Write the blocks of blk_inflight, a run of up to IM_MD_IO_BLOCKS at once;
+ * each block is encoded in a hold of the lock of its own (IM_LOCK_CHUNK).
+ */
 static int im_md_write_blocks(struct im_metadata *md)
 {
 	struct incmirror *mc = md->mc;
@@ -278,11 +288,12 @@ static int im_md_write_blocks(struct im_metadata *md)
 	     b = find_next_bit(md->blk_inflight, nb, e)) {
 		e = find_next_zero_bit(md->blk_inflight, nb, b);
 		e = min_t(u64, e, b + IM_MD_IO_BLOCKS);
-		spin_lock_irq(&mc->lock);
-		for (blk = b; blk < e; blk++)
+		for (blk = b; blk < e; blk++) {
+			spin_lock_irq(&mc->lock);
 			im_md_block_to_disk(md, blk, md->buf +
 					    (blk - b) * IM_MD_BLOCK_SIZE);
-		spin_unlock_irq(&mc->lock);
+			spin_unlock_irq(&mc->lock);
+		}
 		r = im_md_io(md, REQ_OP_WRITE, REQ_FUA | REQ_SYNC,
 			     IM_MD_BLOCK_SECTORS + b * IM_MD_BLOCK_SECTORS,
 			     e - b);
@@ -305,11 +316,12 @@ static int im_md_read_bitmap(struct im_metadata *md)
 			     IM_MD_BLOCK_SECTORS + b * IM_MD_BLOCK_SECTORS, n);
 		if (r)
 			return r;
-		spin_lock_irq(&mc->lock);
-		for (blk = b; blk < b + n; blk++)
+		for (blk = b; blk < b + n; blk++) {
+			spin_lock_irq(&mc->lock);
 			im_md_block_from_disk(md, blk, md->buf +
 					      (blk - b) * IM_MD_BLOCK_SIZE);
-		spin_unlock_irq(&mc->lock);
+			spin_unlock_irq(&mc->lock);
+		}
 		cond_resched();
 	}
 	return 0;
@@ -499,6 +511,14 @@ static void im_md_clear_pass(struct im_metadata *md)
 		img = md->image + w0;
 		hot = md->hot + w0;
 		spin_lock_irq(&mc->lock);
+		/*
+		 * A chunked marking (IM_LOCK_CHUNK) has not reached every
+		 * region it is for yet: clear nothing more in this pass.
+		 */
+		if (mc->marks_pending) {
+			spin_unlock_irq(&mc->lock);
+			break;
+		}
 		region_map_get_words(mc->map, w0, n, md->scratch);
 		any = false;
 		for (i = 0; i < n; i++) {
@@ -543,7 +563,7 @@ static void im_md_work(struct work_struct *ws)
 	live = md->live && !md->failed;
 	/* A degraded destination is not flushed: keep every bit. */
 	if (live && !mc->degraded && !im_unflushed_pending_locked(mc) &&
-	    time_after_eq(jiffies, md->next_clear)) {
+	    !mc->marks_pending && time_after_eq(jiffies, md->next_clear)) {
 		spin_unlock_irq(&mc->lock);
 		im_md_clear_pass(md);
 		md->next_clear = jiffies + IM_MD_CLEAR_PERIOD;
@@ -606,13 +626,16 @@ void im_md_wait_locked(struct incmirror *mc, struct bio *bio)
 	bio_list_add(&mc->md->waiting, bio);
 }
 
-/* Keeps image >= map: everything that marks the map dirty calls this. */
-void im_md_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
+/*
+ * Keeps image >= map: everything that marks the map dirty calls this.
+ * Returns true if a bit was set: the caller kicks the work item
+ * (im_md_kick_work()), once for a batch of calls.
+ */
+bool im_md_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
 {
 	struct im_metadata *md = mc->md;
 
-	if (md && !md->failed && im_md_set_image_locked(md, first, last))
-		im_md_kick(md);
+	return md && !md->failed && im_md_set_image_locked(md, first, last);
 }
 
 void im_md_copy_claimed_locked(struct incmirror *mc, u64 region)
@@ -755,6 +778,7 @@ static int im_md_load(struct im_metadata *md)
 	struct incmirror *mc = md->mc;
 	struct im_disk_sb *sb;
 	char *error = NULL;
+	u64 blk;
 	int r;
 
 	r = im_md_read_sb(md, &sb, &error);
@@ -779,11 +803,16 @@ static int im_md_load(struct im_metadata *md)
 		return r;
 	}
 	if (md->flags & IM_MD_NEEDS_FULL_COPY) {
-		spin_lock_irq(&mc->lock);
-		bitmap_set(md->image, 0, md->nr_regions);
-		bitmap_fill(md->blk_pending, md->nr_blocks);
+		/* One block per hold of the lock (IM_LOCK_CHUNK). */
+		for (blk = 0; blk < md->nr_blocks; blk++) {
+			spin_lock_irq(&mc->lock);
+			bitmap_set(md->image, blk * IM_MD_BITS_PER_BLOCK,
+				   im_md_block_bits(md, blk));
+			__set_bit(blk, md->blk_pending);
+			spin_unlock_irq(&mc->lock);
+			cond_resched();
+		}
 		md->flags &= ~IM_MD_NEEDS_FULL_COPY;
-		spin_unlock_irq(&mc->lock);
 	}
 	return 0;
 }
@@ -808,12 +837,12 @@ static void im_md_handover_flush(struct im_metadata *md)
 		return;
 	DMERR("%s: flushing the %s before recording the handed-over map failed: every region dirty",
 	      im_md_name(md), rs ? (rd ? "legs" : "source") : "destination");
-	spin_lock_irq(&mc->lock);
-	if (rd)
+	if (rd) {
+		spin_lock_irq(&mc->lock);
 		im_dest_error_locked(mc);
-	region_map_mark_range_dirty(mc->map, 0, mc->nr_regions);
-	mc->synced_reported = false;
-	spin_unlock_irq(&mc->lock);
+		spin_unlock_irq(&mc->lock);
+	}
+	im_mark_dirty_range(mc, 0, mc->nr_regions - 1);
 }
 
 void im_md_resume(struct incmirror *mc, bool handed_over)
@@ -839,9 +868,7 @@ void im_md_resume(struct incmirror *mc, bool handed_over)
 		r = im_md_load(md);
 		if (r) {
 			/* Nothing known: the safe state is a full copy. */
-			spin_lock_irq(&mc->lock);
-			region_map_mark_range_dirty(mc->map, 0, mc->nr_regions);
-			spin_unlock_irq(&mc->lock);
+			im_mark_dirty_range(mc, 0, mc->nr_regions - 1);
 			im_md_fail(md, r);
 		} else {
 			im_md_map_from_image(md);

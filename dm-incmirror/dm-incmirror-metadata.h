@@ -129,7 +129,8 @@ void im_md_suspend(struct incmirror *mc);
 
 bool im_md_write_intent_locked(struct incmirror *mc, u64 first, u64 last);
 void im_md_wait_locked(struct incmirror *mc, struct bio *bio);
-void im_md_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last);
+bool im_md_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last);
+void im_md_kick_work(struct incmirror *mc);
 void im_md_copy_claimed_locked(struct incmirror *mc, u64 region);
 void im_md_set_started(struct incmirror *mc);
 void im_md_set_paused(struct incmirror *mc);

@@ -70,6 +70,7 @@
  *    no clear pass drops their bits while it runs.
  */
 #include <linux/mempool.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "dm-incmirror.h"
@@ -115,14 +116,24 @@ bool im_dest_untouched_locked(struct incmirror *mc, u64 region)
 	return mc->dest_touched && !test_bit(region, mc->dest_touched);
 }
 
-/* Rule 6: the history is unknown; process context, before any I/O. */
+/*
+ * Rule 6: the history is unknown; process context, before any I/O. A chunk
+ * at a time (IM_LOCK_CHUNK; a multiple of BITS_PER_LONG, so no word is
+ * shared by two chunks).
+ */
 void im_dest_touch_all(struct incmirror *mc)
 {
+	u64 r, n;
+
 	if (!mc->dest_touched)
 		return;
-	spin_lock_irq(&mc->lock);
-	bitmap_fill(mc->dest_touched, mc->nr_regions);
-	spin_unlock_irq(&mc->lock);
+	for (r = 0; r < mc->nr_regions; r += n) {
+		n = min(IM_LOCK_CHUNK, mc->nr_regions - r);
+		spin_lock_irq(&mc->lock);
+		bitmap_set(mc->dest_touched, r, n);
+		spin_unlock_irq(&mc->lock);
+		cond_resched();
+	}
 }
 
 struct im_region *im_region_alloc(struct incmirror *mc, gfp_t gfp)
@@ -178,8 +189,12 @@ static void im_region_put_locked(struct im_region *node,
 	*to_free = node;
 }
 
-/* Rule 3: the map, copies in flight and the metadata image all see it. */
-void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
+/*
+ * Rule 3: the map, copies in flight and the metadata image all see it. At
+ * most IM_LOCK_CHUNK regions (im_mark_dirty_range() for more). Leaves the
+ * metadata's work item alone: returns true if it has new bits to write.
+ */
+bool im_mark_dirty_nokick_locked(struct incmirror *mc, u64 first, u64 last)
 {
 	struct im_region *node;
 	u64 newly, r;
@@ -207,7 +222,47 @@ void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
 			if (node->region >= first && node->region <= last)
 				node->redirtied = true;
 	}
-	im_md_mark_dirty_locked(mc, first, last);
+	return im_md_mark_dirty_locked(mc, first, last);
+}
+
+void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last)
+{
+	if (im_mark_dirty_nokick_locked(mc, first, last))
+		im_md_kick_work(mc);
+}
+
+/*
+ * Rule 3 for a range of any length: process context, without the lock.
+ * Marks IM_LOCK_CHUNK regions per hold of the lock, in ascending order, so
+ * between two holds the regions above the chunk are not marked yet. That
+ * is only seen where it is no claim: messages are serialised with it by
+ * msg_mutex or run it themselves, a completion marked this way is not
+ * ended until the last chunk (DM_ENDIO_INCOMPLETE), and marks_pending
+ * keeps status from saying synced and the metadata from clearing a bit
+ * until it is done. The copier may copy a marked chunk meanwhile, which
+ * is a copy after the event the mark is for, as rule 3 wants.
+ */
+void im_mark_dirty_range(struct incmirror *mc, u64 first, u64 last)
+{
+	bool kick = false;
+	u64 end;
+
+	spin_lock_irq(&mc->lock);
+	mc->marks_pending++;
+	for (;;) {
+		end = min(last, first + IM_LOCK_CHUNK - 1);
+		kick |= im_mark_dirty_nokick_locked(mc, first, end);
+		if (end == last)
+			break;
+		first = end + 1;
+		spin_unlock_irq(&mc->lock);
+		cond_resched();
+		spin_lock_irq(&mc->lock);
+	}
+	mc->marks_pending--;
+	spin_unlock_irq(&mc->lock);
+	if (kick)
+		im_md_kick_work(mc);
 }
 
 /* Rule 2. */
@@ -286,24 +341,53 @@ static bool im_spanning_covers_locked(struct incmirror *mc, u64 region)
 	return false;
 }
 
-/* Rules 4, 5, 6 and 7. */
-enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
-						    struct bio *bio,
-						    struct im_bio *pb)
+/*
+ * Rules 4, 5, 6 and 7 for a write spanning regions, in three steps so that
+ * a long one can take the lock once per chunk of regions
+ * (im_spanning_write_begin() in dm-incmirror-write.c): from being on
+ * incmirror.spanning (rule 5), then each chunk of its regions touched
+ * (rule 6) and, with metadata, marked and made durable (rule 7), to the
+ * decision. Returns true from the middle step if the write must wait for
+ * a metadata round.
+ */
+void im_region_spanning_add_locked(struct incmirror *mc, struct im_bio *pb)
 {
 	pb->flags |= IM_BIO_MARK_DIRTY | IM_BIO_SPANNING;
 	list_add_tail(&pb->spanning, &mc->spanning);
-	im_dest_touch_locked(mc, pb->first, pb->last);
-	if (mc->md) {
-		im_mark_dirty_locked(mc, pb->first, pb->last);
-		if (im_md_write_intent_locked(mc, pb->first, pb->last)) {
-			im_md_wait_locked(mc, bio);
-			return IM_ADMIT_WAIT_MD;
-		}
+}
+
+bool im_region_spanning_mark_locked(struct incmirror *mc, u64 first, u64 last)
+{
+	im_dest_touch_locked(mc, first, last);
+	if (!mc->md)
+		return false;
+	im_mark_dirty_locked(mc, first, last);
+	return im_md_write_intent_locked(mc, first, last);
+}
+
+enum im_admit im_region_spanning_admit_locked(struct incmirror *mc,
+					      struct bio *bio,
+					      struct im_bio *pb, bool wait_md)
+{
+	if (wait_md) {
+		im_md_wait_locked(mc, bio);
+		return IM_ADMIT_WAIT_MD;
 	}
 	if (im_spanning_park_locked(mc, bio, pb))
 		return IM_ADMIT_DEFERRED;
 	return IM_ADMIT_ISSUE;
+}
+
+/* All three steps in one hold: at most IM_LOCK_CHUNK regions. */
+enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
+						    struct bio *bio,
+						    struct im_bio *pb)
+{
+	bool wait_md;
+
+	im_region_spanning_add_locked(mc, pb);
+	wait_md = im_region_spanning_mark_locked(mc, pb->first, pb->last);
+	return im_region_spanning_admit_locked(mc, bio, pb, wait_md);
 }
 
 /*

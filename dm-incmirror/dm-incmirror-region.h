@@ -49,11 +49,19 @@ void im_region_free(struct incmirror *mc, struct im_region *node);
 struct im_region *im_region_find_locked(struct incmirror *mc, u64 region);
 bool im_region_claimable_locked(struct incmirror *mc, u64 region);
 void im_mark_dirty_locked(struct incmirror *mc, u64 first, u64 last);
+bool im_mark_dirty_nokick_locked(struct incmirror *mc, u64 first, u64 last);
+void im_mark_dirty_range(struct incmirror *mc, u64 first, u64 last);
 
 /* Write side. */
 enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 					   struct bio *bio, struct im_bio *pb,
 					   struct im_region **spare);
+void im_region_spanning_add_locked(struct incmirror *mc, struct im_bio *pb);
+bool im_region_spanning_mark_locked(struct incmirror *mc, u64 first,
+				    u64 last);
+enum im_admit im_region_spanning_admit_locked(struct incmirror *mc,
+					      struct bio *bio,
+					      struct im_bio *pb, bool wait_md);
 enum im_admit im_region_spanning_write_begin_locked(struct incmirror *mc,
 						    struct bio *bio,
 						    struct im_bio *pb);

@@ -52,7 +52,7 @@ enum im_state im_state_locked(struct incmirror *mc)
 	if (mc->run == IM_RUN_LOADING)
 		return IM_STATE_LOADING;
 	if (!region_map_count_dirty(mc->map) && !mc->copier.in_flight &&
-	    !im_unflushed_pending_locked(mc))
+	    !im_unflushed_pending_locked(mc) && !mc->marks_pending)
 		return IM_STATE_SYNCED;
 	return mc->run == IM_RUN_PAUSED ? IM_STATE_PAUSED : IM_STATE_COPYING;
 }
@@ -238,6 +238,8 @@ static void im_destroy(struct incmirror *mc)
 	if (mc->wq) {
 		/* Both may touch the metadata, which goes next. */
 		cancel_work_sync(&mc->event_work);
+		/* No bio is left for it: it can only be finishing. */
+		cancel_work_sync(&mc->mark_work);
 		im_unflushed_stop(mc);
 		im_verify_exit(mc);
 		im_md_destroy(mc);
@@ -289,7 +291,9 @@ static int incmirror_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	mutex_init(&mc->msg_mutex);
 	INIT_LIST_HEAD(&mc->instances);
 	bio_list_init(&mc->ready);
+	bio_list_init(&mc->mark_bios);
 	INIT_WORK(&mc->event_work, im_event_work);
+	INIT_WORK(&mc->mark_work, im_mark_work);
 	im_verify_init(mc);
 	/* The copier starts on the first resume. */
 	mc->suspending = true;

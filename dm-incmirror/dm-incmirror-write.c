@@ -17,6 +17,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/jiffies.h>
+#include <linux/sched.h>
 
 #include "dm-incmirror.h"
 
@@ -177,6 +178,40 @@ void im_release_writes(struct incmirror *mc, struct bio_list *bios)
 	}
 }
 
+/*
+ * Admission of a write spanning more than IM_LOCK_CHUNK regions (a large
+ * discard or write-zeroes): rules 4 to 7 a chunk of regions per hold of
+ * the lock. Process context (the map function, which may sleep: see the
+ * GFP_NOIO allocation below). The write is on incmirror.spanning from the
+ * first hold on, so verify keeps away from all of its regions; a metadata
+ * clear pass between two holds may clear a bit of a chunk not reached yet,
+ * which that chunk then sets again before the write is issued.
+ */
+static enum im_admit im_spanning_write_begin(struct incmirror *mc,
+					     struct bio *bio,
+					     struct im_bio *pb)
+{
+	enum im_admit admit;
+	bool wait_md = false;
+	u64 first, end;
+
+	spin_lock_irq(&mc->lock);
+	mc->last_write = jiffies;
+	im_region_spanning_add_locked(mc, pb);
+	for (first = pb->first;; first = end + 1) {
+		end = min(pb->last, first + IM_LOCK_CHUNK - 1);
+		wait_md |= im_region_spanning_mark_locked(mc, first, end);
+		if (end == pb->last)
+			break;
+		spin_unlock_irq(&mc->lock);
+		cond_resched();
+		spin_lock_irq(&mc->lock);
+	}
+	admit = im_region_spanning_admit_locked(mc, bio, pb, wait_md);
+	spin_unlock_irq(&mc->lock);
+	return admit;
+}
+
 int im_map_write(struct incmirror *mc, struct bio *bio, struct im_bio *pb)
 {
 	struct block_device *src = mc->source->bdev;
@@ -198,10 +233,15 @@ int im_map_write(struct incmirror *mc, struct bio *bio, struct im_bio *pb)
 
 	/* What a discard leaves behind is up to each device: rule 4. */
 	if (bio_op(bio) == REQ_OP_DISCARD || pb->first != pb->last) {
-		spin_lock_irqsave(&mc->lock, flags);
-		mc->last_write = jiffies;
-		admit = im_region_spanning_write_begin_locked(mc, bio, pb);
-		spin_unlock_irqrestore(&mc->lock, flags);
+		if (pb->last - pb->first >= IM_LOCK_CHUNK) {
+			admit = im_spanning_write_begin(mc, bio, pb);
+		} else {
+			spin_lock_irqsave(&mc->lock, flags);
+			mc->last_write = jiffies;
+			admit = im_region_spanning_write_begin_locked(mc, bio,
+								      pb);
+			spin_unlock_irqrestore(&mc->lock, flags);
+		}
 		if (admit == IM_ADMIT_ISSUE)
 			im_issue_write(mc, bio);
 		return DM_MAPIO_SUBMITTED;
@@ -252,7 +292,81 @@ int im_map_flush(struct incmirror *mc, struct bio *bio, struct im_bio *pb)
 	return DM_MAPIO_REMAPPED;
 }
 
-static void im_flush_failed(struct incmirror *mc, bool dest)
+/*
+ * A completion whose regions are too many to mark in one hold of the lock
+ * (IM_LOCK_CHUNK): im_mark_work() marks them and ends the bio with
+ * @status, and the end_io returns DM_ENDIO_INCOMPLETE meanwhile. Lock
+ * held, any context.
+ */
+static void im_mark_later_locked(struct incmirror *mc, struct bio *bio,
+				 blk_status_t status)
+{
+	struct im_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	bio->bi_status = status;
+	pb->flags |= IM_BIO_MARK_LATER;
+	bio_list_add(&mc->mark_bios, bio);
+	mc->marks_pending++;
+	queue_work(mc->wq, &mc->mark_work);
+}
+
+/*
+ * Process context (the target's workqueue): mark the regions of the
+ * completions im_mark_later_locked() handed over, a chunk per hold of the
+ * lock, then end them: the end_io, called again, returns DM_ENDIO_DONE.
+ * A flush is for the whole map; a spanning write for its regions, and it
+ * stays on incmirror.spanning (rule 5) until they are marked.
+ */
+void im_mark_work(struct work_struct *ws)
+{
+	struct incmirror *mc = container_of(ws, struct incmirror, mark_work);
+	struct im_region *to_free;
+	struct bio_list bios;
+	struct im_bio *pb;
+	struct bio *bio;
+	bool kick;
+
+	spin_lock_irq(&mc->lock);
+	bios = mc->mark_bios;
+	bio_list_init(&mc->mark_bios);
+	spin_unlock_irq(&mc->lock);
+
+	while ((bio = bio_list_pop(&bios))) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		if (pb->flags & IM_BIO_FLUSH)
+			im_mark_dirty_range(mc, 0, mc->nr_regions - 1);
+		else
+			im_mark_dirty_range(mc, pb->first, pb->last);
+
+		spin_lock_irq(&mc->lock);
+		if (!(pb->flags & IM_BIO_FLUSH)) {
+			/* Marked: only leaving incmirror.spanning is left. */
+			pb->flags &= ~(IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY);
+			to_free = NULL;
+			im_region_write_end_locked(mc, pb, &to_free);
+		}
+		mc->marks_pending--;
+		kick = im_copier_may_run_locked(mc);
+		im_check_synced_locked(mc);
+		spin_unlock_irq(&mc->lock);
+
+		if (kick)
+			im_copier_kick(mc);
+		/* Last: the target may be suspended and freed after this. */
+		bio_endio(bio);
+	}
+}
+
+/*
+ * A leg's flush failed. Which earlier completed writes that leg really
+ * holds is unknown now, so the legs may differ anywhere: copy every region
+ * again. The caller's flush completes once every region is marked: at
+ * once for a map of up to IM_LOCK_CHUNK regions, else after
+ * im_mark_work(). A failed destination flush does not fail the caller.
+ * Any context (end_io).
+ */
+static int im_flush_failed(struct incmirror *mc, struct bio *bio, bool dest,
+			   blk_status_t *error)
 {
 	unsigned long flags;
 	bool kick;
@@ -260,20 +374,24 @@ static void im_flush_failed(struct incmirror *mc, bool dest)
 	DMERR_LIMIT("%s: %s flush failed, marking all regions dirty",
 		    dm_device_name(dm_table_get_md(mc->ti->table)),
 		    dest ? "destination" : "source");
+	if (dest)
+		*error = BLK_STS_OK;
 
-	/*
-	 * Which earlier completed writes that leg really holds is unknown
-	 * now, so the legs may differ anywhere: copy every region again.
-	 */
 	spin_lock_irqsave(&mc->lock, flags);
 	if (dest)
 		im_dest_error_locked(mc);
+	if (mc->nr_regions > IM_LOCK_CHUNK) {
+		im_mark_later_locked(mc, bio, *error);
+		spin_unlock_irqrestore(&mc->lock, flags);
+		return DM_ENDIO_INCOMPLETE;
+	}
 	im_mark_dirty_locked(mc, 0, mc->nr_regions - 1);
 	kick = im_copier_may_run_locked(mc);
 	spin_unlock_irqrestore(&mc->lock, flags);
 
 	if (kick)
 		im_copier_kick(mc);
+	return DM_ENDIO_DONE;
 }
 
 /* dm core's end_io for every write and flush bio (may be interrupt context). */
@@ -284,6 +402,10 @@ int im_write_end_io(struct incmirror *mc, struct bio *bio, blk_status_t *error)
 	unsigned long flags;
 	bool kick;
 
+	/* Called again by im_mark_work(): everything is done. */
+	if (pb->flags & IM_BIO_MARK_LATER)
+		return DM_ENDIO_DONE;
+
 	if (pb->flags & IM_BIO_DEST_FLUSH) {
 		spin_lock_irqsave(&mc->lock, flags);
 		im_unflushed_flush_end_locked(mc, !*error);
@@ -292,17 +414,8 @@ int im_write_end_io(struct incmirror *mc, struct bio *bio, blk_status_t *error)
 	if (pb->flags & IM_BIO_FLUSH) {
 		if (!*error)
 			return DM_ENDIO_DONE;
-		/*
-		 * A failed destination flush must not fail the caller; a
-		 * failed source flush is returned.
-		 */
-		if (dm_bio_get_target_bio_nr(bio) == 1) {
-			im_flush_failed(mc, true);
-			*error = BLK_STS_OK;
-		} else {
-			im_flush_failed(mc, false);
-		}
-		return DM_ENDIO_DONE;
+		return im_flush_failed(mc, bio,
+				       dm_bio_get_target_bio_nr(bio) == 1, error);
 	}
 
 	/* In the destination's cache now, until a flush covers it. */
@@ -321,6 +434,13 @@ int im_write_end_io(struct incmirror *mc, struct bio *bio, blk_status_t *error)
 	spin_lock_irqsave(&mc->lock, flags);
 	if (pb->flags & IM_BIO_DEST_FAILED)
 		im_dest_error_locked(mc);
+	/* A large discard or write-zeroes: its regions are marked later. */
+	if ((pb->flags & (IM_BIO_DEST_FAILED | IM_BIO_MARK_DIRTY)) &&
+	    !pb->node && pb->last - pb->first >= IM_LOCK_CHUNK) {
+		im_mark_later_locked(mc, bio, *error);
+		spin_unlock_irqrestore(&mc->lock, flags);
+		return DM_ENDIO_INCOMPLETE;
+	}
 	kick = im_region_write_end_locked(mc, pb, &to_free) &&
 		im_copier_may_run_locked(mc);
 	spin_unlock_irqrestore(&mc->lock, flags);

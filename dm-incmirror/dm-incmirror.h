@@ -12,6 +12,17 @@
  *   dm_table_event()); such work is done after unlocking or deferred to the
  *   target's workqueue.
  *
+ * - No hold of incmirror.lock walks more than IM_LOCK_CHUNK regions of a
+ *   bitmap (map, metadata image, dest_touched): a 16 TiB map has 256 Mi
+ *   regions, and one walk over it keeps interrupts off for tens of
+ *   milliseconds. Longer ranges are walked chunk by chunk from process
+ *   context, dropping the lock in between (im_mark_dirty_range()); a
+ *   completion, possibly in interrupt context, that has to mark more than
+ *   that many regions hands its bio to incmirror.mark_work and returns
+ *   DM_ENDIO_INCOMPLETE, so the caller's bio completes only once every
+ *   region is marked. While such a walk runs (marks_pending), status does
+ *   not say synced and the metadata clears no bit.
+ *
  * - The per-region rules (write/copy exclusion, overlapping writes, when a
  *   dirty bit is set and cleared) are written once, in
  *   dm-incmirror-region.c, which is the only code that changes the active
@@ -58,6 +69,9 @@
 
 #define IM_HASH_BITS			8
 
+/* Most regions one hold of incmirror.lock walks: 4 KiB of bitmap. */
+#define IM_LOCK_CHUNK			(1ULL << 15)
+
 /* What the copier has been told to do. */
 enum im_run {
 	IM_RUN_LOADING,		/* incremental, `start` not yet received */
@@ -82,6 +96,7 @@ enum {
 	IM_BIO_TO_DEST		= 1 << 3,	/* also sent to the destination */
 	IM_BIO_DEST_FLUSH	= 1 << 4,	/* a destination flush sent */
 	IM_BIO_SPANNING		= 1 << 5,	/* no entry: on incmirror.spanning */
+	IM_BIO_MARK_LATER	= 1 << 6,	/* ended by incmirror.mark_work */
 };
 
 struct im_bio {
@@ -120,6 +135,7 @@ struct incmirror {
 	mempool_t region_pool;
 	struct workqueue_struct *wq;
 	struct work_struct event_work;
+	struct work_struct mark_work;	/* see IM_LOCK_CHUNK */
 	struct mutex msg_mutex;
 	bool resumed_once;		/* the map has been set up */
 	bool suspended_live;		/* went live, now suspended */
@@ -145,6 +161,9 @@ struct incmirror {
 	u64 dest_errors;
 	unsigned long last_write;	/* jiffies of the last foreground write */
 	struct bio_list ready;		/* parked writes whose copy ended */
+	/* Completions whose regions mark_work marks, then ends. */
+	struct bio_list mark_bios;
+	unsigned int marks_pending;	/* chunked markings not yet done */
 	struct im_copier copier;
 	struct im_verify verify;
 	struct im_unflushed unflushed;
@@ -177,6 +196,7 @@ int im_write_end_io(struct incmirror *mc, struct bio *bio,
 		    blk_status_t *error);
 void im_issue_write(struct incmirror *mc, struct bio *bio);
 void im_release_writes(struct incmirror *mc, struct bio_list *bios);
+void im_mark_work(struct work_struct *ws);
 
 /* dm-incmirror-handover.c */
 int im_instance_register(struct incmirror *mc, char **error);
