@@ -290,6 +290,39 @@ t_tools_lvm_usage() {
 		l 2 "$sh" start vg/lv vg/d --region-size 64Q
 		l 2 "$sh" start nolv vg/d
 		grep -q "expected VG/LV, got 'nolv'" err || die "$(cat err)"
+		# The change list: one source; a list file older than start
+		# only with the acknowledgement (3, naming the risk).
+		l 3 "$sh" start vg/lv vg/d --bitmap list.xml
+		grep -q 'refused: a --bitmap list was taken before the mirror goes live: writes made to vg/lv between taking it and the switch are on neither the list nor the destination' err ||
+			die "$(cat err)"
+		grep -q -- '--list-predates-start' err || die "$(cat err)"
+		l 3 "$sh" start vg/lv vg/d -b a -b b --format era
+		l 2 "$sh" start vg/lv vg/d --list-predates-start
+		grep -q "option '--list-predates-start' acknowledges a --bitmap file" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --list-predates-start --era era0 --since 3
+		l 2 "$sh" start vg/lv vg/d --era era0
+		grep -q "option '--era' needs --since ERA" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --since 3
+		grep -q "option '--since' needs --era DEV" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --era era0 --since x3
+		grep -q 'bad --since: expected an era number' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --era era0 --since 3 --format era
+		grep -q "option '--era' reads dm-era's own list" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --era era0 --since 3 --bitmap-cmd true
+		grep -q 'give only one of --bitmap, --bitmap-cmd and --era' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --bitmap x --list-predates-start --bitmap-cmd true
+		grep -q 'give only one of' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --bitmap-cmd
+		grep -q "option '--bitmap-cmd' needs a value" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --allow-empty
+		grep -q "option '--allow-empty' needs a change list" err || die "$(cat err)"
+		l 2 "$sh" status vg/lv --era era0
+		grep -q 'belong to start' err || die "$(cat err)"
+		l 2 "$sh" finish vg/lv --list-predates-start
+		grep -q 'belong to start' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --verify
+		grep -q 'the option --verify belongs to finish' err || die "$(cat err)"
+		l 2 "$sh" status vg/lv --verify
 		# A region size that does not fit is refused (3) before LVM is asked.
 		for r in 12K 2K 0 2G 512G 1G1; do
 			case $r in 1G1) l 2 "$sh" start vg/lv vg/d --region-size $r; continue ;; esac
