@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: incmirror-lvm finish --verify with one byte flipped on the destination of a synced mirror: refused (exit 3), names the region and its sectors, nothing switched (tables, LVM metadata, state as before); after verify repair and a new sync it switches over with identical data
+# DESCRIPTION: incmirror-lvm status --json during a copy and when synced; finish --verify with one byte flipped on the destination of a synced mirror: refused (exit 3), names the region and its sectors, nothing switched (tables, LVM metadata, state as before); after verify repair and a new sync it switches over with identical data
 # CHECK-KERNEL: 6.1
 # TIMEOUT: 300
 . "$INCMIRROR_TESTS/lib/guest.sh"
@@ -15,8 +15,17 @@ run lvcreate -q -y -L 16M -n dst $VG
 LVDEV=/dev/mapper/$VG-data
 DST=/dev/mapper/$VG-dst
 random_fill $LVDEV
-run incmirror-lvm start $VG/data $VG/dst
+# status --json during the copy (held slow, then let go).
+run incmirror-lvm start $VG/data $VG/dst --max-rate 1024
+incmirror-lvm status --json $VG/data >/tmp/st.json || fail "status --json"
+cat /tmp/st.json
+assert_eq "$(wc -l </tmp/st.json)" 1 "lines of status --json"
+grep -Eq '^\{"lv":"'$VG'/data","state":"copying","percent":[0-9]+\.[0-9],"regions-in-sync":[0-9]+,"regions":256,"region-sectors":128,"copied-sectors":[0-9]+,"rate-kib-s":[0-9]+,"eta-s":([0-9]+|null),"dest-errors":0,"destination":"'$VG'/dst","destination-kind":"lv","hidden-source":"/dev/mapper/'$VG'-data-imsrc"\}$' /tmp/st.json ||
+	fail "status --json during the copy: $(cat /tmp/st.json)"
+run dmsetup message $VG-data 0 max_copy_rate 0
 run incmirror-lvm wait $VG/data
+incmirror-lvm status --json $VG/data | grep -q '"state":"synced","percent":100.0,"regions-in-sync":256,' ||
+	fail "status --json when synced: $(incmirror-lvm status --json $VG/data)"
 
 # One byte of region 77 (64 KiB regions) flipped on the destination alone.
 OFF=$((77 * 65536 + 1234))

@@ -323,6 +323,24 @@ t_tools_lvm_usage() {
 		l 2 "$sh" start vg/lv vg/d --verify
 		grep -q 'the option --verify belongs to finish' err || die "$(cat err)"
 		l 2 "$sh" status vg/lv --verify
+		# lvm2's names: -t/--test is the dry run; --json and --interval
+		# belong to status and wait.
+		l 2 "$sh" -t
+		grep -q 'expected a command' err || die "$(cat err)"
+		l 2 "$sh" --test
+		grep -q 'expected a command' err || die "$(cat err)"
+		l 3 "$sh" start vg/lv vg/d --test --bitmap x
+		l 2 "$sh" start vg/lv vg/d --json
+		grep -q 'the option --json belongs to status' err || die "$(cat err)"
+		l 2 "$sh" wait vg/lv --json
+		l 2 "$sh" status vg/lv --interval 3
+		grep -q 'the option --interval belongs to wait' err || die "$(cat err)"
+		for i in 0 1.5 x 3601 05 ''; do
+			l 2 "$sh" wait vg/lv --interval "$i"
+			grep -q 'bad --interval: expected whole seconds from 1 to 3600' err || die "$i: $(cat err)"
+		done
+		l 2 "$sh" wait vg/lv -i
+		grep -q "option '-i' needs a value" err || die "$(cat err)"
 		# A region size that does not fit is refused (3) before LVM is asked.
 		for r in 12K 2K 0 2G 512G 1G1; do
 			case $r in 1G1) l 2 "$sh" start vg/lv vg/d --region-size $r; continue ;; esac
