@@ -60,6 +60,13 @@ t_deb_static_checks() {
 		"$TOP/dm-incmirror/dm-incmirror-target.c")
 	[ -n "$tv" ] || die "no .version in dm-incmirror-target.c"
 	[ "$up" = "$tv" ] || die "debian/changelog has $up, the target's .version is $tv"
+	# Each tool's --version prints the package's version.
+	make -s -C "$TOP/tools" all >/dev/null 2>&1 || die "make tools"
+	for t in incmirror-bitmap/incmirror-bitmap incmirror-watch/incmirror-watch \
+		incmirror-validate/incmirror-validate lvm/incmirror-lvm; do
+		[ "$("$TOP/tools/$t" --version)" = "${t##*/} $up" ] ||
+			die "${t##*/} --version prints '$("$TOP/tools/$t" --version)', the package is $up"
+	done
 	[ "$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)" = "$up-1" ] ||
 		echo "NOTE: Debian revision is not -1: $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
 	[ "$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Source)" = dm-incmirror ] || die "source name"

@@ -18,7 +18,7 @@
 #include "msgenc.h"
 
 #ifndef IMB_VERSION
-#define IMB_VERSION "0.1"
+#define IMB_VERSION "1.2.0"
 #endif
 
 /* The target's largest region (dm-incmirror(7), region_sectors): 2^21 sectors. */

@@ -31,7 +31,7 @@
 
 #define PROG "incmirror-watch"
 #ifndef IMW_VERSION
-#define IMW_VERSION "0.1"
+#define IMW_VERSION "1.2.0"
 #endif
 
 /* Exit status (documented in Documentation/incmirror-watch.rst). */
