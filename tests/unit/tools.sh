@@ -356,6 +356,20 @@ t_tools_lvm_usage() {
 	done
 }
 
+# README, debian/control and every man page's SEE ALSO name all four tools.
+t_tools_docs_name_all_four() {
+	local t p
+	for t in incmirror-bitmap incmirror-watch incmirror-validate incmirror-lvm; do
+		grep -q "$t" "$TOP/README" || die "README does not name $t"
+		sed -n '/^Package: incmirror-tools/,$p' "$TOP/debian/control" | grep -q "$t" ||
+			die "debian/control (incmirror-tools) does not name $t"
+		for p in "$TOP"/Documentation/incmirror-*.rst "$TOP/Documentation/man/dm-incmirror.7.rst"; do
+			[ "$p" = "$TOP/Documentation/$t.rst" ] && continue
+			sed -n '/^SEE ALSO/,$p' "$p" | grep -q "$t" || die "SEE ALSO of ${p##*/} does not name $t"
+		done
+	done
+}
+
 t_install_uninstall() {
 	need make install
 	local rel= rel_re k src root list want rc
