@@ -165,6 +165,18 @@ t_tools_watch_usage() {
 	w 1 -q mig
 	w 1 mig other
 	grep -q "found also 'other'" err || die "$(cat err)"
+	w 1 --timeout 0 mig
+	grep -q "bad --timeout '0': expected seconds from 0.1 to 31536000" err || die "$(cat err)"
+	w 1 --timeout 31536001 mig
+	w 1 --timeout 5s mig
+	w 1 --timeout
+	grep -q "option '--timeout' needs a value" err || die "$(cat err)"
+	w 1 --once --timeout 5 mig
+	grep -q 'give --once or --timeout, not both' err || die "$(cat err)"
+	w 1 --once=x mig
+	# Exit 5 (not synced) is defined and documented.
+	grep -qE 'EXIT_NOT_SYNCED = 5,' "$TOP/tools/incmirror-watch/main.c" || die "EXIT_NOT_SYNCED is not 5"
+	grep -qE '^\*\*5\*\*' "$TOP/Documentation/incmirror-watch.rst" || die "watch: exit 5 undocumented"
 	w 0 --version
 	grep -qE '^incmirror-watch [0-9]' out || die "version: $(cat out)"
 	w 0 -h
