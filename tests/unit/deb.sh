@@ -211,6 +211,7 @@ t_deb_static_checks() {
 		for f in $(mkvar MAN7); do echo "usr/share/man/man7/$f.gz"; done
 		for f in $(mkvar MAN8); do echo "usr/share/man/man8/$f.gz"; done
 		for f in $(mkvar FIO_JOBS); do echo "usr/share/incmirror/fio/$f"; done
+		for f in $(mkvar TOOL_NAMES); do echo "usr/share/bash-completion/completions/$f"; done
 		# dh_compress compresses documentation of more than 4 KiB.
 		if [ "$(wc -c <"$TOP/README")" -gt 4096 ]; then readme=README.gz; else readme=README; fi
 		printf '%s\n' "usr/share/doc/incmirror-tools/$readme" usr/share/doc/incmirror-tools/changelog.Debian.gz \

@@ -410,8 +410,12 @@ t_install_uninstall() {
 			usr/share/incmirror/fio/incmirror-fill.fio usr/share/incmirror/fio/incmirror-verify.fio \
 			usr/share/man/man7/dm-incmirror.7 usr/share/man/man8/incmirror-bitmap.8 \
 			usr/share/man/man8/incmirror-lvm.8 \
-			usr/share/man/man8/incmirror-validate.8 usr/share/man/man8/incmirror-watch.8
-	} >want
+			usr/share/man/man8/incmirror-validate.8 usr/share/man/man8/incmirror-watch.8 \
+			usr/share/bash-completion/completions/incmirror-bitmap \
+			usr/share/bash-completion/completions/incmirror-lvm \
+			usr/share/bash-completion/completions/incmirror-validate \
+			usr/share/bash-completion/completions/incmirror-watch
+	} | sort >want
 	rel_re=$(printf '%s' "$rel" | sed 's/[.+]/\\&/g')
 	if [ -n "$rel" ]; then
 		grep -E "^lib/modules/$rel_re/(updates|extra)/dm-incmirror\.ko(\.xz|\.zst|\.gz)?$" list >mod ||
@@ -442,6 +446,19 @@ t_install_uninstall() {
 	fi
 	[ "$(man -M "$root/usr/share/man" -w 8 incmirror-watch)" = "$root/usr/share/man/man8/incmirror-watch.8" ] ||
 		die "man does not find the installed incmirror-watch(8)"
+	# The bash completion, loaded as bash-completion loads it, completes
+	# the options of each installed tool from its --help.
+	for t in incmirror-bitmap incmirror-watch incmirror-validate incmirror-lvm; do
+		bash -c '. "$1"; COMP_WORDS=("$2" --h); COMP_CWORD=1; _incmirror; printf "%s\n" "${COMPREPLY[@]}"' \
+			- "$root/usr/share/bash-completion/completions/$t" "$root/usr/sbin/$t" >compl.$t 2>&1
+		grep -qx -- --help compl.$t || { cat compl.$t; die "bash completion of $t: no --help"; }
+	done
+	bash -c '. "$1"; COMP_WORDS=("$2" start vg/lv vg/d --list-p); COMP_CWORD=4; _incmirror; printf "%s\n" "${COMPREPLY[@]}"' \
+		- "$root/usr/share/bash-completion/completions/incmirror-lvm" "$root/usr/sbin/incmirror-lvm" >compl.lvm
+	grep -qx -- --list-predates-start compl.lvm || { cat compl.lvm; die "bash completion of incmirror-lvm start --list-p"; }
+	bash -c '. "$1"; COMP_WORDS=("$2" fi); COMP_CWORD=1; _incmirror; printf "%s\n" "${COMPREPLY[@]}"' \
+		- "$root/usr/share/bash-completion/completions/incmirror-lvm" "$root/usr/sbin/incmirror-lvm" >compl.lvm
+	[ "$(cat compl.lvm)" = finish ] || { cat compl.lvm; die "bash completion of incmirror-lvm commands"; }
 	# Nothing was installed outside DESTDIR: the tree's copy has no .ko left
 	# behind either way, and the live system's module tree is untouched.
 	[ -z "$rel" ] || ! ls /lib/modules/"$rel"/*/dm-incmirror.ko* 2>/dev/null | grep -q . ||
