@@ -676,6 +676,12 @@ t_exit_codes_and_usage() {
 	b 3 save incmirror-test-no-such-device-$$ -o x.bm
 	b 3 load /dev/null r.txt
 	expect_err '/dev/null: not a block device'
+	# Without device-mapper: one line, not libdevmapper's four.
+	mkdir -p nodm
+	DM_DEV_DIR=$PWD/nodm b 3 load incmirror-test-no-such-device-$$ r.txt
+	[ "$(wc -l <err)" = 1 ] &&
+		grep -q "^incmirror-bitmap: cannot use device-mapper: $PWD/nodm/mapper/control: .* (is dm-mod loaded, are you root?)$" err ||
+		die "not one line: $(cat err)"
 }
 
 t_help_matches_doc() {

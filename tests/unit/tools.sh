@@ -360,6 +360,14 @@ t_tools_lvm_usage() {
 			grep -q "region size $r does not fit" err || die "$(cat err)"
 		done
 	done
+	# Without device-mapper (DM_DEV_DIR pointing at a directory without a
+	# usable control node): one line naming it, exit 4.
+	mkdir -p nodm
+	for sh in "${shells[@]}"; do
+		DM_DEV_DIR=$PWD/nodm l 4 "$sh" status vg/lv
+		[ "$(wc -l <err)" = 1 ] && grep -q "^incmirror-lvm: cannot use device-mapper: $PWD/nodm/mapper/control: .* (is dm-mod loaded, are you root?)$" err ||
+			die "not one line: $(cat err)"
+	done
 	# Every exit status the script defines is documented with that number.
 	for x in "0 EX_OK" "1 EX_FAILED" "2 EX_USAGE" "3 EX_REFUSED" "4 EX_ERROR"; do
 		set -- $x
