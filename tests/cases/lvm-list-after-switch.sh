@@ -107,6 +107,26 @@ info "--list-predates-start, as acknowledged: $(cat /tmp/cmp.out)"
 	fail "--list-predates-start: the 1 MiB written after the list is on the destination"
 run incmirror-lvm abort $VG/data
 
+# Refusals of --era (exit 3) and a failing --bitmap-cmd (exit 4, rolled
+# back): nothing changed.
+refused() {
+	_want=$1 _msg=$2
+	shift 2
+	incmirror-lvm start $VG/data $VG/dst "$@" >/tmp/o2 2>&1
+	_rc=$?
+	assert_eq $_rc "$_want" "exit status of start $* ($(cat /tmp/o2))"
+	grep -q "$_msg" /tmp/o2 || fail "start $*: $(cat /tmp/o2)"
+	assert_eq "$(dmsetup table $VG-data)" "$S0" "table of $VG-data after start $*"
+	dmsetup info $VG-data-imsrc >/dev/null 2>&1 && fail "hidden device left after start $*"
+	ls /run/incmirror-lvm 2>/dev/null | grep "^$VG-" && fail "state left after start $*"
+	return 0
+}
+refused 3 "option '--era': no device-mapper device nosuch" --era nosuch --since 1
+refused 3 "option '--era': $VG-dst is not a dm-era device" --era $VG-dst --since 1
+refused 3 "option '--since': era 99999 is after the current era" --era era0 --since 99999
+refused 4 "the --bitmap-cmd command failed (exit 3)" --bitmap-cmd 'exit 3'
+grep -q "rolled back: $VG/data is on its original table" /tmp/o2 || fail "$(cat /tmp/o2)"
+
 # 2. --era: the tool takes the list after the switch.
 start_writer
 backup
