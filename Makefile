@@ -59,6 +59,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/incmirror
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 RST2MAN ?= $(firstword $(wildcard /usr/bin/rst2man) rst2man)
 MAN_OUT := build/man
 MAN7 := dm-incmirror.7
@@ -80,11 +81,14 @@ install-module: module
 
 install-tools: tools man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/fio
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/fio $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(TOOL_PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 $(addprefix $(MAN_OUT)/,$(MAN7)) $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(addprefix $(MAN_OUT)/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(addprefix tests/fio/,$(FIO_JOBS)) $(DESTDIR)$(DATADIR)/fio/
+	for t in $(TOOL_NAMES); do \
+		install -m 0644 tools/completion/incmirror $(DESTDIR)$(COMPLETIONDIR)/$$t || exit 1; \
+	done
 
 uninstall: uninstall-tools
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/dm-incmirror.ko* \
@@ -95,7 +99,8 @@ uninstall-tools:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(TOOL_NAMES)) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(MAN7)) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8)) \
-	      $(addprefix $(DESTDIR)$(DATADIR)/fio/,$(FIO_JOBS))
+	      $(addprefix $(DESTDIR)$(DATADIR)/fio/,$(FIO_JOBS)) \
+	      $(addprefix $(DESTDIR)$(COMPLETIONDIR)/,$(TOOL_NAMES))
 	-rmdir $(DESTDIR)$(DATADIR)/fio $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # Man pages: Debian's rst2man (python3-docutils), warnings are errors.

@@ -70,7 +70,7 @@ as_before "start interrupted while suspended"
 # with --bitmap <(era_invalidate ...)), the mirror in place; a write made
 # meanwhile must be on the LV afterwards.
 mkfifo /tmp/bitmap.pipe || fail "mkfifo"
-/usr/bin/timeout 120 incmirror-lvm start $VG/data $VG/dst --bitmap /tmp/bitmap.pipe \
+/usr/bin/timeout 120 incmirror-lvm start $VG/data $VG/dst --bitmap /tmp/bitmap.pipe --list-predates-start \
 	--format ranges >/tmp/b.out 2>&1 &
 PG=$!
 wait_cond 60 "start to wait on its bitmap pipe" \

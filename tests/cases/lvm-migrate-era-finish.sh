@@ -86,7 +86,7 @@ wait_cond 60 "fio to start writing" "[ -s $MNT/load.dat ]"
 era_list /tmp/a.xml
 regions /tmp/a.xml >/tmp/a.reg
 info "dm-era lists $(wc -l </tmp/a.reg) of $TOTAL regions"
-incmirror-lvm start $VG/data $VG/dst --bitmap /tmp/a.xml --format era --table "$ERA_TABLE" \
+incmirror-lvm start $VG/data $VG/dst --bitmap /tmp/a.xml --format era --table "$ERA_TABLE" --list-predates-start \
 	--region-size 64K || fail "incmirror-lvm start"
 # The LV's device keeps its number, now an incmirror over the hidden device.
 assert_eq "$(dm_devnum $VG-data)" "$DATA_NUM" "device number of $VG-data"

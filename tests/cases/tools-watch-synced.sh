@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: incmirror-watch follows a copy to synced (exit 0): JSON lines with every field, plain lines, woken by the synced event rather than its interval
+# DESCRIPTION: incmirror-watch follows a copy to synced (exit 0): JSON lines with every field, plain lines, woken by the synced event rather than its interval; --once and --timeout exit 5 while it copies, --once 0 when synced
 # CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 180
 . "$INCMIRROR_TESTS/lib/guest.sh"
@@ -11,6 +11,17 @@ FIELDS="time device event_nr state insync total percent region_sectors copied_se
 
 # --json: 32 MiB at 4 MiB/s, about 8 s of copying, a line every 0.5 s.
 DEV=$(dm_create im "$(incmirror_table /dev/ram0 /dev/ram1 128 max_copy_rate 4096)")
+# --once and --timeout while it copies: one line, exit 5 (not synced).
+incmirror-watch im --once --json >/tmp/w.once 2>/tmp/w.err
+assert_eq $? 5 "exit status of --once while copying ($(cat /tmp/w.err))"
+assert_eq "$(wc -l </tmp/w.once)" 1 "lines of --once"
+grep -q '"state":"copying"' /tmp/w.once || fail "--once: $(cat /tmp/w.once)"
+t0=$(uptime_ms)
+incmirror-watch im --timeout 0.5 >/dev/null 2>/tmp/w.err
+assert_eq $? 5 "exit status of --timeout 0.5 while copying ($(cat /tmp/w.err))"
+grep -q '^incmirror-watch: im: not synced after 0.5 seconds (--timeout): copying$' /tmp/w.err ||
+	fail "--timeout message: $(cat /tmp/w.err)"
+info "--timeout 0.5 ended after $(($(uptime_ms) - t0)) ms"
 incmirror-watch im --json --interval 0.5 >/tmp/w.json 2>/tmp/w.err
 rc=$?
 [ $rc -eq 0 ] || { cat /tmp/w.err; fail "incmirror-watch --json exited $rc on a copy that reached synced"; }
@@ -36,6 +47,7 @@ sed 's/.*"insync":\([0-9]*\),.*/\1/' /tmp/w.json | awk 'NR > 1 && $1 < p { exit 
 	fail "insync went down: $(sed 's/.*"insync":\([0-9]*\),.*/\1/' /tmp/w.json | tr '\n' ' ')"
 grep '"state":"copying"' /tmp/w.json | grep -qE '"rate_kib_s":[1-9][0-9]*,.*"eta_s":[1-9][0-9]*,' ||
 	fail "no copying line with a rate and an ETA"
+incmirror-watch im --once >/dev/null || fail "--once when synced: exit $?"
 same_regions /dev/ram0 /dev/ram1 128
 run dmsetup remove im
 

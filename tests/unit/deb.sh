@@ -60,6 +60,13 @@ t_deb_static_checks() {
 		"$TOP/dm-incmirror/dm-incmirror-target.c")
 	[ -n "$tv" ] || die "no .version in dm-incmirror-target.c"
 	[ "$up" = "$tv" ] || die "debian/changelog has $up, the target's .version is $tv"
+	# Each tool's --version prints the package's version.
+	make -s -C "$TOP/tools" all >/dev/null 2>&1 || die "make tools"
+	for t in incmirror-bitmap/incmirror-bitmap incmirror-watch/incmirror-watch \
+		incmirror-validate/incmirror-validate lvm/incmirror-lvm; do
+		[ "$("$TOP/tools/$t" --version)" = "${t##*/} $up" ] ||
+			die "${t##*/} --version prints '$("$TOP/tools/$t" --version)', the package is $up"
+	done
 	[ "$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)" = "$up-1" ] ||
 		echo "NOTE: Debian revision is not -1: $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
 	[ "$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Source)" = dm-incmirror ] || die "source name"
@@ -204,6 +211,7 @@ t_deb_static_checks() {
 		for f in $(mkvar MAN7); do echo "usr/share/man/man7/$f.gz"; done
 		for f in $(mkvar MAN8); do echo "usr/share/man/man8/$f.gz"; done
 		for f in $(mkvar FIO_JOBS); do echo "usr/share/incmirror/fio/$f"; done
+		for f in $(mkvar TOOL_NAMES); do echo "usr/share/bash-completion/completions/$f"; done
 		# dh_compress compresses documentation of more than 4 KiB.
 		if [ "$(wc -c <"$TOP/README")" -gt 4096 ]; then readme=README.gz; else readme=README; fi
 		printf '%s\n' "usr/share/doc/incmirror-tools/$readme" usr/share/doc/incmirror-tools/changelog.Debian.gz \

@@ -141,6 +141,18 @@ t_qcow2_names_and_flags() {
 	expect_out '^bitmap: b granularity=65536 flags=auto dirty-granules=2$'
 	expect_out '^bitmap: second granularity=131072 flags=none dirty-granules=0$'
 	expect_out '^autoclear-bitmaps: set'
+	# --json: one array, one object per file, repeated keys as arrays,
+	# "unknown" kept as a string (never 0).
+	b 0 info --json img.qcow2
+	[ "$(wc -l <out)" = 1 ] || die "info --json: $(cat out)"
+	expect_out '^\[\{"file":"img.qcow2","format":"qcow2",'
+	expect_out '"bitmap":\["b granularity=65536 flags=auto dirty-granules=2","second granularity=131072 flags=none dirty-granules=0"\]'
+	expect_out '"dirty-extents":"unknown \('
+	b 0 info --json --name b img.qcow2 img.qcow2
+	expect_out '"dirty-extents":2,"dirty-bytes":131072,'
+	[ "$(grep -o '"file":' out | wc -l)" = 2 ] || die "two files, not two objects: $(cat out)"
+	python3 -c 'import json, sys; a = json.load(open("out")); assert len(a) == 2 and a[0]["dirty-bytes"] == 131072' ||
+		die "info --json is not the JSON expected: $(cat out)"
 }
 
 t_qcow2_in_use_refused() {
@@ -657,6 +669,11 @@ t_exit_codes_and_usage() {
 	expect_err 'expected at least one INPUT'
 	b 1 convert -r 64K --start x
 	expect_err "option '--start' does not apply"
+	# The option is named, not its value; --json belongs to info.
+	b 1 info -s 1G x
+	expect_err "option '--device-size' does not apply to this command"
+	b 1 convert -r 64K --json x
+	expect_err "option '--json' does not apply to this command"
 	b 1 convert -r 64K --format nope x
 	expect_err "unknown format 'nope'"
 	b 1 save dev
@@ -676,6 +693,12 @@ t_exit_codes_and_usage() {
 	b 3 save incmirror-test-no-such-device-$$ -o x.bm
 	b 3 load /dev/null r.txt
 	expect_err '/dev/null: not a block device'
+	# Without device-mapper: one line, not libdevmapper's four.
+	mkdir -p nodm
+	DM_DEV_DIR=$PWD/nodm b 3 load incmirror-test-no-such-device-$$ r.txt
+	[ "$(wc -l <err)" = 1 ] &&
+		grep -q "^incmirror-bitmap: cannot use device-mapper: $PWD/nodm/mapper/control: .* (is dm-mod loaded, are you root?)$" err ||
+		die "not one line: $(cat err)"
 }
 
 t_help_matches_doc() {

@@ -165,6 +165,18 @@ t_tools_watch_usage() {
 	w 1 -q mig
 	w 1 mig other
 	grep -q "found also 'other'" err || die "$(cat err)"
+	w 1 --timeout 0 mig
+	grep -q "bad --timeout '0': expected seconds from 0.1 to 31536000" err || die "$(cat err)"
+	w 1 --timeout 31536001 mig
+	w 1 --timeout 5s mig
+	w 1 --timeout
+	grep -q "option '--timeout' needs a value" err || die "$(cat err)"
+	w 1 --once --timeout 5 mig
+	grep -q 'give --once or --timeout, not both' err || die "$(cat err)"
+	w 1 --once=x mig
+	# Exit 5 (not synced) is defined and documented.
+	grep -qE 'EXIT_NOT_SYNCED = 5,' "$TOP/tools/incmirror-watch/main.c" || die "EXIT_NOT_SYNCED is not 5"
+	grep -qE '^\*\*5\*\*' "$TOP/Documentation/incmirror-watch.rst" || die "watch: exit 5 undocumented"
 	w 0 --version
 	grep -qE '^incmirror-watch [0-9]' out || die "version: $(cat out)"
 	w 0 -h
@@ -290,6 +302,57 @@ t_tools_lvm_usage() {
 		l 2 "$sh" start vg/lv vg/d --region-size 64Q
 		l 2 "$sh" start nolv vg/d
 		grep -q "expected VG/LV, got 'nolv'" err || die "$(cat err)"
+		# The change list: one source; a list file older than start
+		# only with the acknowledgement (3, naming the risk).
+		l 3 "$sh" start vg/lv vg/d --bitmap list.xml
+		grep -q 'refused: a --bitmap list was taken before the mirror goes live: writes made to vg/lv between taking it and the switch are on neither the list nor the destination' err ||
+			die "$(cat err)"
+		grep -q -- '--list-predates-start' err || die "$(cat err)"
+		l 3 "$sh" start vg/lv vg/d -b a -b b --format era
+		l 2 "$sh" start vg/lv vg/d --list-predates-start
+		grep -q "option '--list-predates-start' acknowledges a --bitmap file" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --list-predates-start --era era0 --since 3
+		l 2 "$sh" start vg/lv vg/d --era era0
+		grep -q "option '--era' needs --since ERA" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --since 3
+		grep -q "option '--since' needs --era DEV" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --era era0 --since x3
+		grep -q 'bad --since: expected an era number' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --era era0 --since 3 --format era
+		grep -q "option '--era' reads dm-era's own list" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --era era0 --since 3 --bitmap-cmd true
+		grep -q 'give only one of --bitmap, --bitmap-cmd and --era' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --bitmap x --list-predates-start --bitmap-cmd true
+		grep -q 'give only one of' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --bitmap-cmd
+		grep -q "option '--bitmap-cmd' needs a value" err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --allow-empty
+		grep -q "option '--allow-empty' needs a change list" err || die "$(cat err)"
+		l 2 "$sh" status vg/lv --era era0
+		grep -q 'belong to start' err || die "$(cat err)"
+		l 2 "$sh" finish vg/lv --list-predates-start
+		grep -q 'belong to start' err || die "$(cat err)"
+		l 2 "$sh" start vg/lv vg/d --verify
+		grep -q 'the option --verify belongs to finish' err || die "$(cat err)"
+		l 2 "$sh" status vg/lv --verify
+		# lvm2's names: -t/--test is the dry run; --json and --interval
+		# belong to status and wait.
+		l 2 "$sh" -t
+		grep -q 'expected a command' err || die "$(cat err)"
+		l 2 "$sh" --test
+		grep -q 'expected a command' err || die "$(cat err)"
+		l 3 "$sh" start vg/lv vg/d --test --bitmap x
+		l 2 "$sh" start vg/lv vg/d --json
+		grep -q 'the option --json belongs to status' err || die "$(cat err)"
+		l 2 "$sh" wait vg/lv --json
+		l 2 "$sh" status vg/lv --interval 3
+		grep -q 'the option --interval belongs to wait' err || die "$(cat err)"
+		for i in 0 1.5 x 3601 05 ''; do
+			l 2 "$sh" wait vg/lv --interval "$i"
+			grep -q 'bad --interval: expected whole seconds from 1 to 3600' err || die "$i: $(cat err)"
+		done
+		l 2 "$sh" wait vg/lv -i
+		grep -q "option '-i' needs a value" err || die "$(cat err)"
 		# A region size that does not fit is refused (3) before LVM is asked.
 		for r in 12K 2K 0 2G 512G 1G1; do
 			case $r in 1G1) l 2 "$sh" start vg/lv vg/d --region-size $r; continue ;; esac
@@ -297,11 +360,33 @@ t_tools_lvm_usage() {
 			grep -q "region size $r does not fit" err || die "$(cat err)"
 		done
 	done
+	# Without device-mapper (DM_DEV_DIR pointing at a directory without a
+	# usable control node): one line naming it, exit 4.
+	mkdir -p nodm
+	for sh in "${shells[@]}"; do
+		DM_DEV_DIR=$PWD/nodm l 4 "$sh" status vg/lv
+		[ "$(wc -l <err)" = 1 ] && grep -q "^incmirror-lvm: cannot use device-mapper: $PWD/nodm/mapper/control: .* (is dm-mod loaded, are you root?)$" err ||
+			die "not one line: $(cat err)"
+	done
 	# Every exit status the script defines is documented with that number.
 	for x in "0 EX_OK" "1 EX_FAILED" "2 EX_USAGE" "3 EX_REFUSED" "4 EX_ERROR"; do
 		set -- $x
 		grep -qE "^$2=$1\b" "$LVMTOOL" || die "lvm: $2 is not $1"
 		grep -qE "^\*\*$1\*\*" "$TOP/Documentation/incmirror-lvm.rst" || die "lvm: exit $1 undocumented"
+	done
+}
+
+# README, debian/control and every man page's SEE ALSO name all four tools.
+t_tools_docs_name_all_four() {
+	local t p
+	for t in incmirror-bitmap incmirror-watch incmirror-validate incmirror-lvm; do
+		grep -q "$t" "$TOP/README" || die "README does not name $t"
+		sed -n '/^Package: incmirror-tools/,$p' "$TOP/debian/control" | grep -q "$t" ||
+			die "debian/control (incmirror-tools) does not name $t"
+		for p in "$TOP"/Documentation/incmirror-*.rst "$TOP/Documentation/man/dm-incmirror.7.rst"; do
+			[ "$p" = "$TOP/Documentation/$t.rst" ] && continue
+			sed -n '/^SEE ALSO/,$p' "$p" | grep -q "$t" || die "SEE ALSO of ${p##*/} does not name $t"
+		done
 	done
 }
 
@@ -333,8 +418,12 @@ t_install_uninstall() {
 			usr/share/incmirror/fio/incmirror-fill.fio usr/share/incmirror/fio/incmirror-verify.fio \
 			usr/share/man/man7/dm-incmirror.7 usr/share/man/man8/incmirror-bitmap.8 \
 			usr/share/man/man8/incmirror-lvm.8 \
-			usr/share/man/man8/incmirror-validate.8 usr/share/man/man8/incmirror-watch.8
-	} >want
+			usr/share/man/man8/incmirror-validate.8 usr/share/man/man8/incmirror-watch.8 \
+			usr/share/bash-completion/completions/incmirror-bitmap \
+			usr/share/bash-completion/completions/incmirror-lvm \
+			usr/share/bash-completion/completions/incmirror-validate \
+			usr/share/bash-completion/completions/incmirror-watch
+	} | sort >want
 	rel_re=$(printf '%s' "$rel" | sed 's/[.+]/\\&/g')
 	if [ -n "$rel" ]; then
 		grep -E "^lib/modules/$rel_re/(updates|extra)/dm-incmirror\.ko(\.xz|\.zst|\.gz)?$" list >mod ||
@@ -365,6 +454,19 @@ t_install_uninstall() {
 	fi
 	[ "$(man -M "$root/usr/share/man" -w 8 incmirror-watch)" = "$root/usr/share/man/man8/incmirror-watch.8" ] ||
 		die "man does not find the installed incmirror-watch(8)"
+	# The bash completion, loaded as bash-completion loads it, completes
+	# the options of each installed tool from its --help.
+	for t in incmirror-bitmap incmirror-watch incmirror-validate incmirror-lvm; do
+		bash -c '. "$1"; COMP_WORDS=("$2" --h); COMP_CWORD=1; _incmirror; printf "%s\n" "${COMPREPLY[@]}"' \
+			- "$root/usr/share/bash-completion/completions/$t" "$root/usr/sbin/$t" >compl.$t 2>&1
+		grep -qx -- --help compl.$t || { cat compl.$t; die "bash completion of $t: no --help"; }
+	done
+	bash -c '. "$1"; COMP_WORDS=("$2" start vg/lv vg/d --list-p); COMP_CWORD=4; _incmirror; printf "%s\n" "${COMPREPLY[@]}"' \
+		- "$root/usr/share/bash-completion/completions/incmirror-lvm" "$root/usr/sbin/incmirror-lvm" >compl.lvm
+	grep -qx -- --list-predates-start compl.lvm || { cat compl.lvm; die "bash completion of incmirror-lvm start --list-p"; }
+	bash -c '. "$1"; COMP_WORDS=("$2" fi); COMP_CWORD=1; _incmirror; printf "%s\n" "${COMPREPLY[@]}"' \
+		- "$root/usr/share/bash-completion/completions/incmirror-lvm" "$root/usr/sbin/incmirror-lvm" >compl.lvm
+	[ "$(cat compl.lvm)" = finish ] || { cat compl.lvm; die "bash completion of incmirror-lvm commands"; }
 	# Nothing was installed outside DESTDIR: the tree's copy has no .ko left
 	# behind either way, and the live system's module tree is untouched.
 	[ -z "$rel" ] || ! ls /lib/modules/"$rel"/*/dm-incmirror.ko* 2>/dev/null | grep -q . ||

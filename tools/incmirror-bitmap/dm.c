@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* libdevmapper glue: table lookup, messages, reading the dirty map. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <libdevmapper.h>
 
@@ -39,7 +43,8 @@ int dm_open_target(struct dmdev *d, const char *arg)
 	void *next;
 	uint64_t start, length;
 	char *type = NULL, *params = NULL;
-	int ret = EXIT_DEVICE;
+	int ret = EXIT_DEVICE, fd;
+	char ctl[PATH_MAX];
 
 	memset(d, 0, sizeof(*d));
 	d->arg = arg;
@@ -52,6 +57,22 @@ int dm_open_target(struct dmdev *d, const char *arg)
 		d->minor = minor(st.st_rdev);
 		d->by_devno = 1;
 	}
+	/*
+	 * Without device-mapper (no dm-mod, not root) libdevmapper prints four
+	 * lines of its own on the first task; say it in one line instead.
+	 */
+	if (getenv("DM_DEV_DIR") && !dm_set_dev_dir(getenv("DM_DEV_DIR"))) {
+		err_msg("DM_DEV_DIR: cannot use '%s'", getenv("DM_DEV_DIR"));
+		return EXIT_DEVICE;
+	}
+	snprintf(ctl, sizeof(ctl), "%s/control", dm_dir());
+	fd = open(ctl, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err_msg("cannot use device-mapper: %s: %s (is dm-mod loaded, are you root?)", ctl,
+			strerror(errno));
+		return EXIT_DEVICE;
+	}
+	close(fd);
 	t = task(d, DM_DEVICE_TABLE);
 	if (!t)
 		return EXIT_DEVICE;

@@ -97,6 +97,7 @@ HELP_COMMON_TAIL
 "bytes, and for qcow2 the bitmaps in the image with their flags.\n" \
 "\n" \
 HELP_INPUT_OPTIONS \
+"      --json              one JSON array of objects, one per FILE\n" \
 HELP_COMMON_TAIL
 
 #endif

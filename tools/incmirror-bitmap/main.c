@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "canonical.h"
 #include "common.h"
 #include "dm.h"
@@ -18,7 +20,7 @@
 #include "msgenc.h"
 
 #ifndef IMB_VERSION
-#define IMB_VERSION "0.1"
+#define IMB_VERSION "1.2.0"
 #endif
 
 /* The target's largest region (dm-incmirror(7), region_sectors): 2^21 sectors. */
@@ -29,7 +31,7 @@ enum outfmt { OUT_MESSAGES, OUT_CANONICAL, OUT_RANGES };
 
 enum {
 	OPT_FORCE = 256, OPT_TABLE, OPT_BITORDER, OPT_UNITS, OPT_OFFSET, OPT_REGION_SECTORS,
-	OPT_SIZE_MISMATCH, OPT_DMNAME, OPT_MAXMSG, OPT_START, OPT_ALLOW_EMPTY,
+	OPT_SIZE_MISMATCH, OPT_DMNAME, OPT_MAXMSG, OPT_START, OPT_ALLOW_EMPTY, OPT_JSON,
 };
 
 struct cli {
@@ -41,7 +43,7 @@ struct cli {
 	enum outfmt out;
 	const char *dm_name, *output;
 	size_t max_msg;
-	bool start, verbose;
+	bool start, verbose, json;
 	bool bit_order_given, units_given;
 	int nargs;
 	char **args;
@@ -76,6 +78,7 @@ static const struct {
 	{ { "max-message", required_argument, NULL, OPT_MAXMSG }, C_CONV | C_LOAD },
 	{ { "output", required_argument, NULL, 'o' }, C_CONV | C_SAVE },
 	{ { "start", no_argument, NULL, OPT_START }, C_LOAD },
+	{ { "json", no_argument, NULL, OPT_JSON }, C_INFO },
 	{ { "verbose", no_argument, NULL, 'v' }, C_CONV | C_LOAD | C_SAVE | C_INFO },
 	{ { "help", no_argument, NULL, 'h' }, C_CONV | C_LOAD | C_SAVE | C_INFO },
 };
@@ -121,6 +124,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":f:n:g:r:s:O:o:vh", lo, &idx)) != -1) {
 		unsigned allowed = 0;
+		const char *oname = "?";
 		uint64_t v;
 
 		if (ch == '?')
@@ -128,10 +132,13 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		if (ch == ':')
 			return usage_err(c, "option '%s' needs a value", argv[optind - 1]);
 		for (size_t i = 0; i < NOPTS; i++)
-			if (opts[i].o.val == ch)
+			if (opts[i].o.val == ch) {
 				allowed = opts[i].cmds;
+				oname = opts[i].o.name;
+			}
+		/* the option's name: argv[optind - 1] may be its value */
 		if (!(allowed & (1u << c->cmd)))
-			return usage_err(c, "option '%s' does not apply to this command", argv[optind - 1]);
+			return usage_err(c, "option '--%s' does not apply to this command", oname);
 		switch (ch) {
 		case 'h':
 			fputs(help_text[c->cmd], stdout);
@@ -149,6 +156,9 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			c->in.force = true;
+			break;
+		case OPT_JSON:
+			c->json = true;
 			break;
 		case OPT_ALLOW_EMPTY:
 			c->in.allow_empty = true;
@@ -616,6 +626,85 @@ static int cmd_save(struct cli *c)
 	return close_out(fp, c->output, tmp, r);
 }
 
+/*
+ * info --json: the "key: value" lines of TEXT (one block per file, blocks
+ * separated by an empty line) as a JSON array of objects, one per file,
+ * written by json-c: a value of decimal digits is a number, anything else
+ * (also "unknown (...)") a string; a key given more than once (qcow2's
+ * "bitmap") is an array of its values.
+ */
+static int print_info_json(const char *text)
+{
+	json_object *arr = json_object_new_array(), *obj = NULL;
+	const char *p = text, *js;
+	int r = 0;
+
+	if (!arr)
+		goto oom;
+	while (*p) {
+		const char *nl = strchr(p, '\n'), *colon;
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char key[128], *val;
+		json_object *v, *old;
+
+		if (!len) {
+			obj = NULL;
+			p += 1;
+			continue;
+		}
+		if (!obj) {
+			obj = json_object_new_object();
+			if (!obj || json_object_array_add(arr, obj))
+				goto oom;
+		}
+		colon = memchr(p, ':', len);
+		if (!colon || (size_t)(colon - p) >= sizeof(key))
+			goto next;	/* not a key: value line (none are) */
+		memcpy(key, p, (size_t)(colon - p));
+		key[colon - p] = '\0';
+		colon++;
+		while (colon < p + len && *colon == ' ')
+			colon++;
+		val = strndup(colon, (size_t)(p + len - colon));
+		if (!val)
+			goto oom;
+		if (*val && strspn(val, "0123456789") == strlen(val) && strlen(val) <= 19)
+			v = json_object_new_int64((int64_t)strtoull(val, NULL, 10));
+		else
+			v = json_object_new_string(val);
+		free(val);
+		if (!v)
+			goto oom;
+		if (json_object_object_get_ex(obj, key, &old)) {
+			if (!json_object_is_type(old, json_type_array)) {
+				json_object *a = json_object_new_array();
+
+				if (!a || json_object_array_add(a, json_object_get(old)))
+					goto oom;
+				json_object_object_add(obj, key, a);
+				old = a;
+			}
+			if (json_object_array_add(old, v))
+				goto oom;
+		} else if (json_object_object_add(obj, key, v)) {
+			goto oom;
+		}
+next:
+		p += len + (nl ? 1 : 0);
+	}
+	js = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!js)
+		goto oom;
+	if (puts(js) == EOF)
+		r = EXIT_SYSTEM;
+	json_object_put(arr);
+	return r;
+oom:
+	json_object_put(arr);
+	err_msg("out of memory");
+	return EXIT_SYSTEM;
+}
+
 static int cmd_info(struct cli *c)
 {
 	int ret = 0, nparsed = 0;
@@ -693,8 +782,12 @@ static int cmd_info(struct cli *c)
 
 		if (r)
 			ret = r;
+		else if (c->json)
+			r = print_info_json(text ? text : "");
 		else
 			fputs(text ? text : "", stdout);
+		if (r && !ret)
+			ret = r;
 	}
 	free(text);
 	free(names);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * incmirror-watch DEVICE [--interval S] [--json]
+ * incmirror-watch DEVICE [--interval S] [--json] [--once | --timeout S]
  *
  * Follows a dm-incmirror device until it is synced: reads its status, then
  * waits on device-mapper events (DM_DEVICE_WAITEVENT with the event number,
@@ -31,7 +31,7 @@
 
 #define PROG "incmirror-watch"
 #ifndef IMW_VERSION
-#define IMW_VERSION "0.1"
+#define IMW_VERSION "1.2.0"
 #endif
 
 /* Exit status (documented in Documentation/incmirror-watch.rst). */
@@ -41,13 +41,14 @@ enum {
 	EXIT_DEGRADED = 2,	/* the target entered degraded */
 	EXIT_GONE = 3,		/* no such device, removed, or no longer an incmirror table */
 	EXIT_ERROR = 4,		/* device-mapper unreachable, unreadable status, output error */
+	EXIT_NOT_SYNCED = 5,	/* --once: not synced; --timeout: not synced in time */
 };
 
 /* The longest wait in one ioctl: bounds how long `dmsetup remove` waits for us. */
 #define WAIT_SLICE 1.0
 
 static const char usage_text[] =
-	"Usage: incmirror-watch DEVICE [--interval S] [--json]\n"
+	"Usage: incmirror-watch DEVICE [--interval S] [--json] [--once | --timeout S]\n"
 	"Show the progress of the dm-incmirror device DEVICE (a device-mapper name or\n"
 	"device node) until it is synced. Waits on device-mapper events and shows the\n"
 	"state at least every S seconds.\n"
@@ -55,11 +56,16 @@ static const char usage_text[] =
 	"  -i, --interval S        seconds between updates when no event comes\n"
 	"                          (default 1; a decimal number from 0.1 to 3600)\n"
 	"  -j, --json              one JSON object per line instead of text\n"
+	"      --once              show the state once and exit (0 synced, 2 degraded,\n"
+	"                          5 neither)\n"
+	"      --timeout S         give up after S seconds (exit 5; a decimal number\n"
+	"                          from 0.1 to 31536000)\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
 	"Exit status: 0 synced, 1 bad usage, 2 degraded, 3 no such device (or it was\n"
-	"removed, or is no longer an incmirror device), 4 other errors.\n";
+	"removed, or is no longer an incmirror device), 4 other errors, 5 not synced\n"
+	"(--once) or not synced in time (--timeout).\n";
 
 enum output { OUT_TERMINAL, OUT_PLAIN, OUT_JSON };
 
@@ -68,6 +74,8 @@ struct watch {
 	char name[128];		/* its device-mapper name (DM_NAME_LEN) */
 	uint32_t major, minor;	/* followed by device number */
 	double interval;
+	double timeout;		/* --timeout, 0: none */
+	bool once;		/* --once */
 	enum output output;
 	bool line_open;		/* a terminal line is shown without its newline */
 };
@@ -404,6 +412,7 @@ static int finish(struct watch *w, int status)
 static int watch_loop(struct watch *w)
 {
 	double next = now_mono() + w->interval;
+	double deadline = w->timeout > 0 ? now_mono() + w->timeout : 0;
 	struct im_sample s;
 	int r;
 
@@ -423,17 +432,27 @@ static int watch_loop(struct watch *w)
 				(unsigned long long)s.st.dest_errors);
 			return EXIT_DEGRADED;
 		}
+		if (w->once)
+			return finish(w, EXIT_NOT_SYNCED);
 		for (;;) {
-			double t = now_mono();
+			double t = now_mono(), limit = next;
 			enum wait_result wr;
 
+			if (deadline > 0 && t >= deadline) {
+				finish(w, 0);
+				err_msg(w, "%s: not synced after %g seconds (--timeout): %s",
+					w->name, w->timeout, s.st.state);
+				return EXIT_NOT_SYNCED;
+			}
+			if (deadline > 0 && deadline < limit)
+				limit = deadline;
 			if (t >= next) {
 				next += w->interval;
 				if (next <= t)
 					next = t + w->interval;
 				break;
 			}
-			wr = wait_event(w, s.event_nr, fmin(next - t, WAIT_SLICE));
+			wr = wait_event(w, s.event_nr, fmin(limit - t, WAIT_SLICE));
 			if (wr == WAIT_EVENT || wr == WAIT_GONE)
 				break;	/* read_sample tells a removed device */
 			if (wr == WAIT_ERROR)
@@ -442,14 +461,14 @@ static int watch_loop(struct watch *w)
 	}
 }
 
-static int parse_interval(const char *s, double *out)
+static int parse_seconds(const char *s, double max, double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0.1 || v > 3600)
+	if (errno || end == s || *end || !isfinite(v) || v < 0.1 || v > max)
 		return -1;
 	*out = v;
 	return 0;
@@ -460,6 +479,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "once", no_argument, NULL, 'O' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -473,7 +494,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":i:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (parse_interval(optarg, &w.interval)) {
+			if (parse_seconds(optarg, 3600, &w.interval)) {
 				err_msg(NULL, "bad interval '%s': expected seconds from 0.1 to 3600",
 					optarg);
 				return EXIT_USAGE;
@@ -481,6 +502,16 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'O':
+			w.once = true;
+			break;
+		case 'T':
+			if (parse_seconds(optarg, 31536000, &w.timeout)) {
+				err_msg(NULL, "bad --timeout '%s': expected seconds from 0.1 to 31536000",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -505,6 +536,10 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 < argc) {
 		err_msg(NULL, "expected one DEVICE, found also '%s'", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if (w.once && w.timeout > 0) {
+		err_msg(NULL, "give --once or --timeout, not both");
 		return EXIT_USAGE;
 	}
 	w.arg = argv[optind];

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+
 #include "status.h"
 
 #define NUM_FIELDS 6	/* the numbers after "<in_sync>/<total>" */
@@ -181,49 +183,56 @@ static size_t finish(struct out *o)
 	return o->pos;
 }
 
-static void put_json_string(struct out *o, const char *s)
+/* A number printed as TEXT (json-c keeps the text of a "double_s"). */
+static json_object *num_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_object *num_text(const char *fmt, ...)
 {
-	put(o, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char t[64];
+	va_list ap;
 
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
-	}
-	put(o, "\"");
+	va_start(ap, fmt);
+	vsnprintf(t, sizeof(t), fmt, ap);
+	va_end(ap);
+	return json_object_new_double_s(strtod(t, NULL), t);
 }
 
+/*
+ * One JSON object and a newline, written by json-c (strings escaped by it,
+ * the keys in this order); "" when it does not fit or memory is short.
+ */
 size_t im_format_json(char *buf, size_t len, const struct im_sample *s)
 {
 	struct out o = { buf, len, 0 };
 	const struct im_status *st = &s->st;
 	unsigned pm = im_permille(st);
 	int64_t eta = im_eta(st);
+	json_object *j = json_object_new_object();
+	const char *text;
 
-	put(&o, "{\"time\":%.3f,\"device\":", s->time);
-	put_json_string(&o, s->device);
-	put(&o, ",\"event_nr\":%" PRIu32 ",\"state\":", s->event_nr);
-	put_json_string(&o, st->state);
-	put(&o, ",\"insync\":%" PRIu64 ",\"total\":%" PRIu64 ",\"percent\":%u.%u", st->insync,
-	    st->total, pm / 10, pm % 10);
-	put(&o, ",\"region_sectors\":%" PRIu64 ",\"copied_sectors\":%" PRIu64, st->region_sectors,
-	    st->copied_sectors);
-	put(&o, ",\"rate_kib_s\":%" PRIu64 ",\"max_rate_kib_s\":%" PRIu64 ",\"in_flight\":%" PRIu64,
-	    st->rate_kib_s, st->max_rate_kib_s, st->in_flight);
-	if (eta < 0)
-		put(&o, ",\"eta_s\":null");
-	else
-		put(&o, ",\"eta_s\":%" PRId64, eta);
-	put(&o, ",\"dest_errors\":%" PRIu64 ",\"metadata\":", st->dest_errors);
-	if (st->metadata[0])
-		put_json_string(&o, st->metadata);
-	else
-		put(&o, "null");
-	put(&o, "}\n");
+	if (!j) {
+		put(&o, "%s", "");
+		return finish(&o);
+	}
+	json_object_object_add(j, "time", num_text("%.3f", s->time));
+	json_object_object_add(j, "device", json_object_new_string(s->device));
+	json_object_object_add(j, "event_nr", json_object_new_int64(s->event_nr));
+	json_object_object_add(j, "state", json_object_new_string(st->state));
+	json_object_object_add(j, "insync", json_object_new_uint64(st->insync));
+	json_object_object_add(j, "total", json_object_new_uint64(st->total));
+	json_object_object_add(j, "percent", num_text("%u.%u", pm / 10, pm % 10));
+	json_object_object_add(j, "region_sectors", json_object_new_uint64(st->region_sectors));
+	json_object_object_add(j, "copied_sectors", json_object_new_uint64(st->copied_sectors));
+	json_object_object_add(j, "rate_kib_s", json_object_new_uint64(st->rate_kib_s));
+	json_object_object_add(j, "max_rate_kib_s", json_object_new_uint64(st->max_rate_kib_s));
+	json_object_object_add(j, "in_flight", json_object_new_uint64(st->in_flight));
+	json_object_object_add(j, "eta_s", eta < 0 ? NULL : json_object_new_int64(eta));
+	json_object_object_add(j, "dest_errors", json_object_new_uint64(st->dest_errors));
+	json_object_object_add(j, "metadata",
+			       st->metadata[0] ? json_object_new_string(st->metadata) : NULL);
+	text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	put(&o, "%s\n", text ? text : "");
+	json_object_put(j);
 	return finish(&o);
 }
 
