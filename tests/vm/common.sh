@@ -40,7 +40,7 @@ DEBUG_KERNEL_MEM=${INCMIRROR_DEBUG_KERNEL_MEM:-4096}
 # Project programs copied into the guest's /opt/incmirror/bin (paths from the
 # top of the tree), with the libraries they link.
 GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap tools/incmirror-watch/incmirror-watch tools/lvm/incmirror-lvm
-	tools/incmirror-validate/incmirror-validate tests/tools/lw-replay)
+	tools/incmirror-validate/incmirror-validate tests/tools/lw-replay tests/tools/im-rand)
 
 # Patterns in the guest kernel log that fail a run, whatever the script said
 # (shared with the guest's case runner).
