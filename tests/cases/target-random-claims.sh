@@ -7,7 +7,7 @@
 # Replay: INCMIRROR_SEED=<seed printed> make check-random SEQUENCES=1 (or
 # tests/vm/run --kernel 6.12 tests/cases/target-random-claims.sh --seed S
 # --sequences 1). Arguments: --seed S (sequence i uses S + i), --sequences N,
-# --steps N; defaults (make check): a random seed, 2 sequences of 12 steps.
+# --steps N; defaults (make check): a random seed, 1 sequence of 12 steps.
 #
 # The stack, on one loop device over a tmpfs file (a discard reads back as
 # zeroes there, as lw-replay replays it; brd keeps partial pages) logged by
@@ -40,7 +40,7 @@
 #              table): the live claim right after the load.
 . "$INCMIRROR_TESTS/lib/guest.sh"
 
-SEED= SEQUENCES=${INCMIRROR_SEQUENCES:-2} STEPS=${INCMIRROR_STEPS:-12}
+SEED= SEQUENCES=${INCMIRROR_SEQUENCES:-1} STEPS=${INCMIRROR_STEPS:-12}
 SEED=${INCMIRROR_SEED:-}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -113,6 +113,7 @@ epoch_start() {
 table_line() {
 	_f="error_threshold $ETH copy_depth $DEPTH"
 	[ "${1:-0}" = 1 ] && _f="incremental $_f"
+	[ "$ZD" = 0 ] || _f="dest_zeroed $_f"
 	[ "$RATE" = 0 ] || _f="$_f max_copy_rate $RATE"
 	[ "$MS" = 0 ] || _f="$_f metadata /dev/mapper/m$MS"
 	# shellcheck disable=SC2086
@@ -239,11 +240,18 @@ step_io() {
 		fail "im-rand io on $DEV"
 }
 
+# fault_table: a failing destination: dm-flakey error_writes (writes and
+# flushes fail). Not the error target: a device without a write cache gets
+# no flush, the block layer completes it at once, so the target would be
+# told that writes the destination then loses were flushed (a lying
+# destination, like drop_writes: no claim holds).
+fault_table() {
+	echo "0 $S flakey /dev/mapper/dlw 0 0 3600 1 error_writes"
+}
+
 # dest_error_seen ERRORS_BEFORE RANDOM: wait until the target counted a
-# destination error more than that. A write of 4 KiB (at a block drawn from
-# RANDOM) makes sure there is one: a flush alone would not reach the
-# destination (the error target has no write cache, the block layer
-# completes the flush at once).
+# destination error more than that; a write of 4 KiB (at a block drawn from
+# RANDOM) makes sure there is one.
 dest_error_seen() {
 	_E0=$1
 	/usr/bin/dd if=/dev/urandom of="$DEV" bs=4096 count=1 seek=$(($2 % (L / 8))) \
@@ -260,10 +268,27 @@ do_step() {
 	set_dirty)
 		_x=$((_a % _t)) _y=$((_a % _t + _b % 4))
 		[ $_y -lt "$_t" ] || _y=$((_t - 1))
+		_z=$((_c % _t))
+		if [ $(((_c >> 4) % 2)) = 1 ]; then
+			# The user changes the source behind the target (as before
+			# an incremental start) and marks what changed: until the
+			# mark, no claim holds for those regions.
+			DROPPING=1
+			seg_mark none
+			/usr/bin/dd if=/dev/urandom of=/dev/mapper/srcs bs=512 seek=$((_x * R + _b % R)) \
+				count=$((1 + _c % 64)) oflag=direct conv=notrunc 2>/tmp/dd.err ||
+				fail "write behind the target: $(cat /tmp/dd.err)"
+			[ $((_x * R + _b % R + 1 + _c % 64)) -le $(((_y + 1) * R)) ] || _y=$((_y + 1))
+			[ $_y -lt "$_t" ] || _y=$((_t - 1))
+		fi
 		if [ $((_c % 3)) = 0 ]; then
-			dm_msg im set_dirty "$_x-$_y" $((_c % _t))
+			dm_msg im set_dirty "$_x-$_y" $_z
 		else
 			dm_msg im set_dirty "$_x-$_y"
+		fi
+		if [ "$DROPPING" = 1 ]; then
+			DROPPING=0
+			seg_mark
 		fi ;;
 	pause) dm_msg im pause ;;
 	start) dm_msg im start ;;
@@ -338,11 +363,16 @@ do_step() {
 		reload "$_ms" "$L" "$R" ;;
 	dst_error)
 		_e0=$(dm_field im 4)
-		dm_swap dstf "0 $S error"
+		dm_swap dstf "$(fault_table)"
 		step_io "$_a" "$_b"
 		dest_error_seen "$_e0" "$_c"
 		check_live "destination failing"
 		[ $((_c % 2)) = 0 ] || step_io "$_c" "$_b"
+		# a reload while it fails: the hand-over's flush fails
+		if [ $(((_c >> 8) % 3)) = 0 ]; then
+			info "reload while the destination fails"
+			reload "$MS" "$L" "$R"
+		fi
 		dm_swap dstf "0 $S linear /dev/mapper/dlw 0"
 		dm_msg im start ;;
 	dst_drop)
@@ -358,12 +388,13 @@ do_step() {
 		seg_mark ;;
 	cache_loss)
 		_e0=$(dm_field im 4)
-		dm_swap dstf "0 $S error"
+		dm_swap dstf "$(fault_table)"
 		[ $((_a % 2)) = 0 ] || step_io "$_a" "$_b"
 		dest_error_seen "$_e0" "$_c"
 		check_live "destination down"
 		# The destination comes back as its log replayed to its last
 		# flush: what a power cut of its volatile cache leaves.
+		dm_swap dstf "0 $S error"
 		run dmsetup remove dlw
 		lw-replay points "$L2DEV" >/tmp/rc.p2 || fail "lw-replay points $L2DEV"
 		_p=$(awk '$2 ~ /flush/ { p = $1 } END { print p }' /tmp/rc.p2)
@@ -387,7 +418,7 @@ do_step() {
 			fail "lw-replay replay $LOG1 --to $((_p + 1))"
 		info "crash at entry ${_p:-none}; loading the same table again"
 		# Without metadata nothing says what differs: a full copy.
-		[ "$MS" != 0 ] || INC=0
+		[ "$MS" != 0 ] || INC=0 ZD=0
 		epoch_start /tmp/rc.crash
 		check_live "loaded after the crash" ;;
 	*) fail "unknown step '$_k'" ;;
@@ -420,6 +451,16 @@ while [ $q -lt "$SEQUENCES" ]; do
 	dd_ if=/dev/urandom of=/tmp/rc.img bs=64k count=$((S / 128))
 	dd_ if=/tmp/rc.img of=/tmp/rc.img bs=64k count=$((S / 128)) seek=$((S / 128)) conv=notrunc
 	dd_ if=/dev/zero of=/tmp/rc.img bs=512 count=$((2 * M)) seek=$((2 * S)) conv=notrunc
+	# Beyond the target's end the legs differ: a reload that grows it
+	# must copy what it adds.
+	[ "$L" = $S ] || dd_ if=/dev/urandom of=/tmp/rc.img bs=512 count=$((S - L)) seek=$((S + L)) conv=notrunc
+	# A full mirror onto a zeroed destination, half of the time with
+	# dest_zeroed.
+	ZD=0
+	if [ "$INC" = 0 ] && [ $((($4 >> 12) % 2)) = 1 ]; then
+		dd_ if=/dev/zero of=/tmp/rc.img bs=512 count=$S seek=$S conv=notrunc
+		ZD=$((($4 >> 13) % 2))
+	fi
 	CH=
 	if [ "$INC" = 1 ]; then
 		i=0
@@ -430,12 +471,13 @@ while [ $q -lt "$SEQUENCES" ]; do
 			i=$((i + 1))
 		done
 	fi
+	info "zeroed destination $((($4 >> 12) % 2 * (1 - INC))), dest_zeroed $ZD"
 	STEP=0
 	epoch_start /tmp/rc.img "$CH"
 	check_live "created"
 	STEP=1
 	while read -r k a b c; do
-		info "step $STEP: $k $a $b $c ($(dmsetup status im | cut -d' ' -f4-9))"
+		info "step $STEP: $k $a $b $c ($(dmsetup status im | cut -d' ' -f4-9); $(cut -d' ' -f1 /proc/uptime) s)"
 		do_step "$k" "$a" "$b" "$c" </dev/null
 		check_live "after $k"
 		NSTEPS=$((NSTEPS + 1))
