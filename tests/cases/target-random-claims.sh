@@ -128,15 +128,17 @@ meta_off() {
 
 SEGN=0
 # seg_mark [none]: a mark in the log of lw where a segment begins; the
-# points from it to the next mark are checked against the metadata slice
-# in use (none: not checked) with the current length and region size.
+# points from it to the next segment's mark are checked against the
+# metadata slice in use (none: not checked) with the current length and
+# region size. /tmp/rc.segs: "s<n> <slice or 0> <sectors> <region> check|skip"
+# per segment, "z<n> <slice>" where a slice is zeroed.
 seg_mark() {
 	SEGN=$((SEGN + 1))
 	dm_msg lw mark "s$SEGN"
-	if [ "${1:-}" = none ] || [ "$MS" = 0 ]; then
-		echo "s$SEGN - $L $R" >>/tmp/rc.segs
+	if [ "${1:-}" = none ]; then
+		echo "s$SEGN $MS $L $R skip" >>/tmp/rc.segs
 	else
-		echo "s$SEGN $MS $L $R" >>/tmp/rc.segs
+		echo "s$SEGN $MS $L $R check" >>/tmp/rc.segs
 	fi
 }
 
@@ -145,6 +147,9 @@ seg_mark() {
 reload() {
 	if [ "$1" != 0 ] && { [ "$1" != "$MS" ] || [ "$2" != "$L" ] || [ "$3" != "$R" ]; }; then
 		[ "$1" != "$MS" ] || fail "reload: metadata slice $1 is in use, with another geometry"
+		SEGN=$((SEGN + 1))
+		dm_msg lw mark "z$SEGN"
+		echo "z$SEGN $1" >>/tmp/rc.segs
 		zero_dev "/dev/mapper/m$1" $M
 	fi
 	MS=$1 L=$2 R=$3
@@ -187,21 +192,44 @@ check_live() {
 	NREGIONS=$((NREGIONS + $(sed -n 's/^compared \([0-9]*\) .*/\1/p' /tmp/rc.cmp)))
 }
 
-# powercut_check END_MARK: check-incmirror over each segment of the log of
-# lw (removed first: its log complete) up to the mark END_MARK.
+# powercut_check: check-incmirror over the log of lw (removed first: its
+# log complete) up to the mark END_MARK: each segment against the metadata
+# slice it used; and each slice a reload retired (dropped or replaced),
+# from then until it is zeroed for reuse, against the geometry it had: it
+# must say NEEDS_FULL_COPY, or else be true.
 powercut_check() {
 	lw-replay points $LOG1 >/tmp/rc.points || fail "lw-replay points $LOG1"
-	_n=$(wc -l </tmp/rc.segs)
-	_i=1
-	while [ $_i -le "$_n" ]; do
-		# shellcheck disable=SC2046
-		set -- $(sed -n "${_i}p" /tmp/rc.segs)
-		_until=$(sed -n "$((_i + 1))s/ .*//p" /tmp/rc.segs)
-		_i=$((_i + 1))
-		[ "$2" = - ] && continue
+	awk -v end="$END_MARK" '
+	{ t[NR] = $1; x[NR] = $2; l[NR] = $3; r[NR] = $4; f[NR] = $5; n = NR }
+	END {
+		for (i = 1; i <= n; i++) {
+			if (t[i] !~ /^s/ || f[i] != "check" || x[i] == 0)
+				continue
+			u = end
+			for (j = i + 1; j <= n; j++)
+				if (t[j] ~ /^s/) { u = t[j]; break }
+			print t[i], u, x[i], l[i], r[i], "segment"
+		}
+		for (s = 1; s <= 2; s++) {
+			used = 0; ret = 0
+			for (i = 1; i <= n; i++) {
+				if (t[i] ~ /^z/) {
+					if (x[i] == s) {
+						if (ret) print rm, t[i], s, ul, ur, "retired"
+						used = 0; ret = 0
+					}
+					continue
+				}
+				if (x[i] == s) { used = 1; ret = 0; ul = l[i]; ur = r[i] }
+				else if (used && !ret) { ret = 1; rm = t[i] }
+			}
+			if (ret) print rm, end, s, ul, ur, "retired"
+		}
+	}' /tmp/rc.segs >/tmp/rc.jobs || fail "awk /tmp/rc.segs"
+	while read -r _a _u _x _l _r _what; do
 		lw-replay check-incmirror $LOG1 /tmp/rc.base --src 0 --dst $((S * 512)) \
-			--len $(($3 * 512)) --meta "$(meta_off "$2")" --region $(($4 * 512)) \
-			--after-mark "$1" --until-mark "${_until:-$END_MARK}" >/tmp/rc.check 2>&1
+			--len $((_l * 512)) --meta "$(meta_off "$_x")" --region $((_r * 512)) \
+			--after-mark "$_a" --until-mark "$_u" >/tmp/rc.check 2>&1
 		_rc=$?
 		grep -m 5 VIOLATION /tmp/rc.check
 		if [ $_rc = 1 ]; then
@@ -212,11 +240,11 @@ powercut_check() {
 			lw-replay list $LOG1 | awk -v v="${_v:-0}" '$1 + 0 >= v - 60 && $1 + 0 <= v' |
 				sed 's/^/#   entry /'
 		fi
-		[ $_rc = 0 ] || fail "power-cut claim, segment $1 (metadata slice $2, $3 sectors, region $4): $(tail -n 2 /tmp/rc.check | tr '\n' ' ')"
+		[ $_rc = 0 ] || fail "power-cut claim, $_what metadata slice $_x from mark $_a to $_u ($_l sectors, region $_r): $(tail -n 2 /tmp/rc.check | tr '\n' ' ')"
 		_p=$(sed -n 's/^checked \([0-9]*\) points.*/\1/p' /tmp/rc.check)
 		NPOINTS=$((NPOINTS + ${_p:-0}))
 		NPCHECKS=$((NPCHECKS + 1))
-	done
+	done </tmp/rc.jobs
 }
 
 # epoch_end MARK: remove the stack (the target last seen at MARK), then
