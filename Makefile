@@ -148,7 +148,7 @@ check-mutants: deps
 	@tests/mutants/run --kernel $(lastword $(KERNELS))
 
 # The randomized claim checker (tests/cases/target-random-claims.sh; make
-# check runs 2 sequences of 12 steps of it on 6.12). Replay a failure with
+# check runs 1 sequence of 10 steps of it on 6.12). Replay a failure with
 # the seed it printed: make check-random SEED=<seed> SEQUENCES=1.
 .PHONY: check-random
 SEQUENCES ?= 20

@@ -7,7 +7,7 @@
 # Replay: INCMIRROR_SEED=<seed printed> make check-random SEQUENCES=1 (or
 # tests/vm/run --kernel 6.12 tests/cases/target-random-claims.sh --seed S
 # --sequences 1). Arguments: --seed S (sequence i uses S + i), --sequences N,
-# --steps N; defaults (make check): a random seed, 1 sequence of 12 steps.
+# --steps N; defaults (make check): a random seed, 1 sequence of 10 steps.
 #
 # The stack, on one loop device over a tmpfs file (a discard reads back as
 # zeroes there, as lw-replay replays it; brd keeps partial pages) logged by
@@ -40,7 +40,7 @@
 #              table): the live claim right after the load.
 . "$INCMIRROR_TESTS/lib/guest.sh"
 
-SEED= SEQUENCES=${INCMIRROR_SEQUENCES:-1} STEPS=${INCMIRROR_STEPS:-12}
+SEQUENCES=${INCMIRROR_SEQUENCES:-1} STEPS=${INCMIRROR_STEPS:-10}
 SEED=${INCMIRROR_SEED:-}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$SEED" ] || SEED=$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')
 
-L2DEV= DDEV=
+L2DEV='' DDEV=''
 cleanup() {
 	dmsetup remove_all >/dev/null 2>&1
 	for _l in $L2DEV $DDEV; do /usr/sbin/losetup -d "$_l" >/dev/null 2>&1; done
@@ -87,7 +87,7 @@ log2_new() {
 # first checked segment begins.
 epoch_start() {
 	for _l in $L2DEV $DDEV; do /usr/sbin/losetup -d "$_l" >/dev/null 2>&1; done
-	L2DEV= DDEV=
+	L2DEV='' DDEV=''
 	ram_devices 1 256
 	cp "$1" /tmp/rc.base || fail "cp $1"
 	rm -f /tmp/rc.data
