@@ -14,8 +14,9 @@
  *       4 KiB) with random data, a fifth of them FUA (RWF_DSYNC), flushes
  *       (fdatasync), discards (BLKDISCARD) and write-zeroes (BLKZEROOUT),
  *       within one region or spanning up to four. A third of the runs fork
- *       a second writer for half of the operations (overlapping writes in
- *       flight). Prints one summary line.
+ *       a second writer for half of the operations, on the second half of
+ *       the bytes (no two writes in flight on one sector: see io_run()).
+ *       Prints one summary line (the child's counts are not in it).
  *   im-rand cmp A B LEN REGION_BYTES DIRTY
  *       compare, with O_DIRECT reads, every region of the first LEN bytes
  *       of A and B that the file DIRTY (one region "N" or range "N-M" per
@@ -156,30 +157,46 @@ struct io_count {
 	unsigned int writes, fua, flushes, discards, zeroes, spanning, refused;
 };
 
-/* A range of 512-byte sectors: inside one region or spanning a few. */
-static void pick_range(uint64_t len, uint64_t region, uint64_t *off, uint64_t *n)
+/*
+ * A range of 512-byte sectors in [lo, hi): inside one region or spanning a
+ * few.
+ */
+static void pick_range(uint64_t lo, uint64_t hi, uint64_t region, uint64_t *off, uint64_t *n)
 {
-	uint64_t sectors = len / 512, rs = region / 512, a, b;
+	uint64_t slo = lo / 512, sectors = hi / 512, rs = region / 512, a, b;
 
 	if (rnd() & 1) {	/* inside one region */
-		uint64_t r = below((sectors + rs - 1) / rs);
+		uint64_t r = slo / rs + below((sectors + rs - 1) / rs - slo / rs);
 
 		a = r * rs + below(rs);
 		b = a + 1 + below(rs - (a - r * rs));
 	} else {		/* from anywhere, over up to four regions */
-		a = below(sectors);
+		a = slo + below(sectors - slo);
 		b = a + 1 + below(4 * rs);
 	}
+	if (a < slo)
+		a = slo;
+	if (a >= sectors)
+		a = sectors - 1;
 	if (b > sectors)
 		b = sectors;
+	if (b <= a)
+		b = a + 1;
 	*off = a * 512;
 	*n = (b - a) * 512;
 }
 
-static int io_run(const char *dev, int fd, uint64_t count, uint64_t len, uint64_t region,
-		  struct io_count *c)
+/*
+ * COUNT operations on the bytes [lo, hi) of DEV. Two writers get disjoint
+ * halves (they may share a region, never a sector): overlapping writes in
+ * flight at once reach a device in an order dm-log-writes may log
+ * differently, and the power-cut claim replays that log.
+ */
+static int io_run(const char *dev, int fd, uint64_t count, uint64_t lo, uint64_t hi,
+		  uint64_t region, struct io_count *c)
 {
 	uint8_t *buf = abuf(MAXIO);
+	uint64_t len = hi;
 
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t x = below(100), off, n;
@@ -187,6 +204,7 @@ static int io_run(const char *dev, int fd, uint64_t count, uint64_t len, uint64_
 		if (x < 60) {
 			bool page = rnd() & 1;
 			uint64_t unit = page ? 4096 : 512, units = len / unit;
+			uint64_t first = (lo + unit - 1) / unit;
 			int flags = below(5) == 0 ? RWF_DSYNC : 0;
 			struct iovec iov;
 			ssize_t w;
@@ -196,7 +214,13 @@ static int io_run(const char *dev, int fd, uint64_t count, uint64_t len, uint64_
 			case 1: n = 1 + below(4096 * 16 / unit); break;
 			default: n = 1 + below(MAXIO / unit); break;
 			}
-			off = below(units);
+			if (first >= units) {	/* no whole unit in the window */
+				unit = 512;
+				first = lo / 512;
+				units = len / 512;
+				n = 1;
+			}
+			off = first + below(units - first);
 			if (off + n > units)
 				n = units - off;
 			off *= unit;
@@ -230,7 +254,7 @@ static int io_run(const char *dev, int fd, uint64_t count, uint64_t len, uint64_
 			bool zero = x >= 85;
 			uint64_t r[2];
 
-			pick_range(len, region, &off, &n);
+			pick_range(lo, hi, region, &off, &n);
 			r[0] = off;
 			r[1] = n;
 			if (off / region != (off + n - 1) / region)
@@ -289,10 +313,11 @@ static int cmd_io(int argc, char **argv)
 		}
 		if (child == 0) {
 			rng = cseed;
-			_exit(io_run(argv[0], fd, count - mine, len, region, &c) ? 2 : 0);
+			_exit(io_run(argv[0], fd, count - mine, len / 1024 * 512, len, region, &c) ?
+			      2 : 0);
 		}
 	}
-	if (io_run(argv[0], fd, mine, len, region, &c))
+	if (io_run(argv[0], fd, mine, 0, child > 0 ? len / 1024 * 512 : len, region, &c))
 		rc = 2;
 	if (child > 0) {
 		if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st))
