@@ -34,7 +34,8 @@
 #              with one metadata device, length and region size), checked
 #              when the sequence ends or crashes.
 #   cache loss: after a destination outage whose destination comes back
-#              as its log replayed to its last flush, then start: the live
+#              as its log replayed to its last flush (and the FUA writes
+#              after it: durable on their own), then start: the live
 #              claim (checked right after start and after every later step).
 #   crash:     the image at the last flush/FUA point is loaded again (same
 #              table): the live claim right after the load.
@@ -439,8 +440,14 @@ do_step() {
 		cp /tmp/rc.dbase /tmp/rc.dnew || fail "cp"
 		[ -z "$_p" ] || lw-replay replay "$L2DEV" /tmp/rc.dnew --to $((_p + 1)) ||
 			fail "lw-replay replay $L2DEV --to $((_p + 1))"
+		# A FUA write is durable on its own, also after the last flush
+		# (the target rightly does not count it as unflushed).
+		for _i in $(awk -v p="${_p:--1}" '$1 > p && $2 ~ /fua/ { print $1 }' /tmp/rc.p2); do
+			lw-replay replay "$L2DEV" /tmp/rc.dnew --from "$_i" --to $((_i + 1)) ||
+				fail "lw-replay replay $L2DEV --from $_i"
+		done
 		_w=$(im-rand copydiff /tmp/rc.dnew /dev/mapper/dsts $((S * 512))) || fail "im-rand copydiff"
-		info "cache loss: replayed to entry ${_p:-none} of $(wc -l </tmp/rc.p2) points, $_w chunks of 64 KiB lost"
+		info "cache loss: replayed to entry ${_p:-none} (the last flush) and the FUA writes after it, of $(wc -l </tmp/rc.p2) points; $_w chunks of 64 KiB lost"
 		mv /tmp/rc.dnew /tmp/rc.dbase || fail "mv"
 		log2_new
 		dm_create dlw "0 $S log-writes /dev/mapper/dsts $L2DEV" >/dev/null
