@@ -23,6 +23,8 @@
 #                          (default 20) of STEPS= (default 30) from SEED=
 #                          (default random; INCMIRROR_SEED= too), on
 #                          KERNEL= (default 6.12)
+#   make check-mutants-random  the mutants of tests/mutants/ against it
+#                          (tests/mutants/run-random: SEED=, default 1000)
 #   make check-debug       every guest case on a KASAN/kmemleak/lockdep kernel
 #                          (built once from linux-source-6.12 and cached)
 #   make check-crash       power-cut loop: CRASH_POINTS kills, then resync+cmp
@@ -159,6 +161,11 @@ check-random: deps
 		--timeout $$((300 + $(SEQUENCES) * $(STEPS) * 10)) \
 		tests/cases/target-random-claims.sh --sequences $(SEQUENCES) --steps $(STEPS) \
 		$(if $(SEED),--seed $(SEED))
+
+.PHONY: check-mutants-random
+check-mutants-random: deps
+	@tests/mutants/run-random --kernel $(or $(KERNEL),6.12) $(if $(SEED),--seed $(SEED)) \
+		unmodified $(basename $(notdir $(wildcard tests/mutants/*.patch)))
 
 .PHONY: check-debug debug-kernel check-crash
 CRASH_POINTS ?= 20
