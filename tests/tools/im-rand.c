@@ -8,10 +8,11 @@
  *       the step list of one sequence: a first line "seq R1 R2 R3", then N
  *       lines "<kind> R1 R2 R3" (kind: see kinds[] below; R are random
  *       32-bit numbers the case turns into arguments). Same SEED, same list.
- *   im-rand io DEV SEED COUNT LEN REGION_BYTES
+ *   im-rand io DEV SEED COUNT LEN REGION_BYTES [FUA]
  *       COUNT random operations on the first LEN bytes of DEV, O_DIRECT:
  *       writes of random size (512 B to 256 KiB) and alignment (512 B or
- *       4 KiB) with random data, a fifth of them FUA (RWF_DSYNC), flushes
+ *       4 KiB) with random data, with FUA 1 (default) a fifth of them FUA
+ *       (RWF_DSYNC; FUA 0: none), flushes
  *       (fdatasync), discards (BLKDISCARD) and write-zeroes (BLKZEROOUT),
  *       within one region or spanning up to four. A third of the runs fork
  *       a second writer for half of the operations, on the second half of
@@ -49,6 +50,7 @@
 #define MAXIO (256u << 10)
 
 static uint64_t rng;
+static bool fua_on = true;
 
 /* splitmix64: small, fast, the same on every host. */
 static uint64_t rnd(void)
@@ -68,7 +70,7 @@ static uint64_t below(uint64_t n)
 static int usage(void)
 {
 	fputs("Usage: im-rand steps SEED N\n"
-	      "       im-rand io DEV SEED COUNT LEN REGION_BYTES\n"
+	      "       im-rand io DEV SEED COUNT LEN REGION_BYTES [FUA]\n"
 	      "       im-rand cmp A B LEN REGION_BYTES DIRTY\n"
 	      "       im-rand copydiff FILE DEV LEN\n", stderr);
 	return 2;
@@ -205,7 +207,7 @@ static int io_run(const char *dev, int fd, uint64_t count, uint64_t lo, uint64_t
 			bool page = rnd() & 1;
 			uint64_t unit = page ? 4096 : 512, units = len / unit;
 			uint64_t first = (lo + unit - 1) / unit;
-			int flags = below(5) == 0 ? RWF_DSYNC : 0;
+			int flags = below(5) == 0 && fua_on ? RWF_DSYNC : 0;
 			struct iovec iov;
 			ssize_t w;
 
@@ -281,14 +283,16 @@ static int io_run(const char *dev, int fd, uint64_t count, uint64_t lo, uint64_t
 
 static int cmd_io(int argc, char **argv)
 {
-	uint64_t seed, count, len, region, mine;
+	uint64_t seed, count, len, region, mine, fua = 1;
 	struct io_count c = { 0 };
 	pid_t child = -1;
 	int fd, rc = 0, st;
 
-	if (argc != 5 || num("SEED", argv[1], &seed) || num("COUNT", argv[2], &count) ||
-	    num("LEN", argv[3], &len) || num("REGION_BYTES", argv[4], &region))
+	if ((argc != 5 && argc != 6) || num("SEED", argv[1], &seed) ||
+	    num("COUNT", argv[2], &count) || num("LEN", argv[3], &len) ||
+	    num("REGION_BYTES", argv[4], &region) || (argc == 6 && num("FUA", argv[5], &fua)))
 		return usage();
+	fua_on = fua != 0;
 	if (len < 4096 || len % 512 || region < 512 || region % 512) {
 		fprintf(stderr, PROG " io: LEN %" PRIu64 " / REGION_BYTES %" PRIu64
 			": whole sectors, LEN at least 4 KiB\n", len, region);
