@@ -123,11 +123,11 @@ static int pread_full(int fd, const char *name, void *buf, size_t n, uint64_t of
 
 /* Weights of the step kinds; the case gives each its meaning. */
 static const struct { const char *name; unsigned int w; } kinds[] = {
-	{ "io", 30 },		{ "set_dirty", 6 },	{ "pause", 4 },
-	{ "start", 6 },		{ "suspend", 4 },	{ "verify", 6 },
-	{ "rate", 3 },		{ "wait_synced", 5 },	{ "reload_len", 4 },
-	{ "reload_region", 3 },	{ "meta", 5 },		{ "dst_error", 4 },
-	{ "dst_drop", 3 },	{ "cache_loss", 4 },	{ "crash", 3 },
+	{ "io", 24 },		{ "set_dirty", 5 },	{ "pause", 3 },
+	{ "start", 5 },		{ "suspend", 3 },	{ "verify", 5 },
+	{ "rate", 3 },		{ "wait_synced", 5 },	{ "reload_len", 3 },
+	{ "reload_region", 3 },	{ "meta", 5 },		{ "dst_error", 5 },
+	{ "dst_drop", 3 },	{ "cache_loss", 7 },	{ "crash", 5 },
 };
 
 static int cmd_steps(int argc, char **argv)
