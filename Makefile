@@ -19,6 +19,12 @@
 #                          BENCH_MODULE=<.ko or dir>, BENCH_TAG: tests/README.md
 #   make check-full        make check with every guest case on every kernel
 #   make check-mutants     each tests/mutants/ patch is caught by its case
+#   make check-random      the randomized claim checker, long: SEQUENCES=
+#                          (default 20) of STEPS= (default 30) from SEED=
+#                          (default random; INCMIRROR_SEED= too), on
+#                          KERNEL= (default 6.12)
+#   make check-mutants-random  the mutants of tests/mutants/ against it
+#                          (tests/mutants/run-random: SEED=, default 1000)
 #   make check-debug       every guest case on a KASAN/kmemleak/lockdep kernel
 #                          (built once from linux-source-6.12 and cached)
 #   make check-crash       power-cut loop: CRASH_POINTS kills, then resync+cmp
@@ -147,6 +153,24 @@ check-full:
 .PHONY: check-mutants
 check-mutants: deps
 	@tests/mutants/run --kernel $(lastword $(KERNELS))
+
+# The randomized claim checker (tests/cases/target-random-claims.sh; make
+# check runs 1 sequence of 10 steps of it on 6.12). Replay a failure with
+# the seed it printed: make check-random SEED=<seed> SEQUENCES=1.
+.PHONY: check-random
+SEQUENCES ?= 20
+STEPS ?= 30
+SEED ?= $(INCMIRROR_SEED)
+check-random: deps
+	@tests/vm/run --kernel $(or $(KERNEL),6.12) --mem 1536 \
+		--timeout $$((300 + $(SEQUENCES) * $(STEPS) * 10)) \
+		tests/cases/target-random-claims.sh --sequences $(SEQUENCES) --steps $(STEPS) \
+		$(if $(SEED),--seed $(SEED))
+
+.PHONY: check-mutants-random
+check-mutants-random: deps
+	@tests/mutants/run-random --kernel $(or $(KERNEL),6.12) $(if $(SEED),--seed $(SEED)) \
+		unmodified $(basename $(notdir $(wildcard tests/mutants/*.patch)))
 
 .PHONY: check-debug debug-kernel check-crash
 CRASH_POINTS ?= 20

@@ -41,7 +41,8 @@ DEBUG_KERNEL_MEM=${INCMIRROR_DEBUG_KERNEL_MEM:-4096}
 # top of the tree), with the libraries they link.
 GUEST_TOOLS=(tools/incmirror-bitmap/incmirror-bitmap tools/incmirror-watch/incmirror-watch tools/lvm/incmirror-lvm
 	tools/incmirror-validate/incmirror-validate tests/tools/lw-replay
-	tests/tools/devcmp tests/tools/dm-status tests/tools/fillpat tests/tools/pacct)
+	tests/tools/devcmp tests/tools/dm-status tests/tools/fillpat tests/tools/pacct
+	tests/tools/im-rand)
 
 # Patterns in the guest kernel log that fail a run, whatever the script said
 # (shared with the guest's case runner).
