@@ -30,8 +30,10 @@ info() {
 # guest CPU (loading its libraries) and GNU cmp compares about 4 MB/s, so the
 # cases' status polls and whole-device compares were most of make check's
 # guest time (tests/README.md, "Where the guest time goes"). Only the plain
-# forms go to the stand-ins, which print what the real command prints; every
-# other use runs the real command. Cases that check dmsetup itself call
+# forms go to the stand-ins, which exit as the real command does and print
+# the same status and table text (devcmp's "differ" line lacks cmp's
+# ", line N"); every other use runs the real command. Cases that check
+# dmsetup itself call
 # `command dmsetup`.
 # cmp [-s] A B: devcmp (O_DIRECT reads, memcmp).
 cmp() {

@@ -11,8 +11,9 @@
  * for everything else. With -r, prints the 0-based index of every region
  * of REGION_BYTES that differs, one per line, at most MAX (default all;
  * guest.sh's diff_regions). Exit 0 identical, 1 different (prints "A B differ: byte
- * N" like cmp, or "cmp: EOF on X after byte N" when one is shorter; -s
- * prints nothing), 2 error.
+ * N" as cmp does without its ", line N", or "cmp: EOF on X after byte N"
+ * when one is shorter; -s prints nothing), 2 error: the exit status is
+ * cmp's, the text only close to it.
  * Why: under TCG, GNU cmp's byte loop over a page-cache copy of the data
  * ran at about 25 MB/s and was the largest single CPU cost of the guest
  * cases; O_DIRECT skips the copy and memcmp runs on vector code.
@@ -92,9 +93,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fa = open_in(argv[1]);
+	if (fa < 0) {
+		fprintf(stderr, "devcmp: %s: %s\n", argv[1], strerror(errno));
+		return 2;
+	}
 	fb = open_in(argv[2]);
-	if (fa < 0 || fb < 0) {
-		fprintf(stderr, "devcmp: %s: %s\n", fa < 0 ? argv[1] : argv[2], strerror(errno));
+	if (fb < 0) {
+		fprintf(stderr, "devcmp: %s: %s\n", argv[2], strerror(errno));
 		return 2;
 	}
 	if (posix_memalign((void **)&a, 4096, BLK) || posix_memalign((void **)&b, 4096, BLK))
@@ -102,12 +107,18 @@ int main(int argc, char **argv)
 	for (;;) {
 		size_t want = BLK;
 		ssize_t na = rd(&fa, argv[1], a, want, off);
-		ssize_t nb = rd(&fb, argv[2], b, want, off);
+		ssize_t nb;
 		size_t n;
 
-		if (na < 0 || nb < 0) {
-			fprintf(stderr, "devcmp: %s: read at byte %llu: %s\n",
-				na < 0 ? argv[1] : argv[2], off, strerror(errno));
+		if (na < 0) {
+			fprintf(stderr, "devcmp: %s: read at byte %llu: %s\n", argv[1], off,
+				strerror(errno));
+			return 2;
+		}
+		nb = rd(&fb, argv[2], b, want, off);
+		if (nb < 0) {
+			fprintf(stderr, "devcmp: %s: read at byte %llu: %s\n", argv[2], off,
+				strerror(errno));
 			return 2;
 		}
 		n = na < nb ? na : nb;
