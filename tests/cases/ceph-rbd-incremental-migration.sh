@@ -9,7 +9,6 @@
 command -v incmirror-bitmap >/dev/null || fail "incmirror-bitmap not in PATH"
 command -v era_invalidate >/dev/null || fail "era_invalidate not installed"
 modprobe dm-era 2>/dev/null || fail "no dm-era module"
-modprobe rbd || fail "modprobe rbd"
 
 MNT=/tmp/mnt
 cleanup() {
@@ -55,9 +54,11 @@ ranges() {
 		fail "incmirror-bitmap convert $1"
 }
 
+T0=$(uptime_ms)
 ceph_start 96
 # memstore's capacity is for the objects of every image and snapshot.
-run rbd create --size 16M --image-feature layering rbd/backup
+ceph_rbd create --size 16M --image-feature layering rbd/backup
+info "cluster start to the first rbd command done: $(($(uptime_ms) - T0)) ms"
 BK=$(ceph_map backup)
 
 # 1. The full backup (the filesystem is idle and synced), then @b1.
@@ -65,7 +66,7 @@ run dmsetup message era0 0 checkpoint
 SINCE1=$(dm_field era0 3)
 t0=$(uptime_ms)
 dd_ if="$ERA" of="$BK" bs=1M iflag=direct oflag=direct
-run rbd snap create rbd/backup@b1
+ceph_rbd snap create rbd/backup@b1
 info "full backup (16 MiB) through krbd and @b1: $(($(uptime_ms) - t0)) ms, era $SINCE1"
 
 # The application writes: two new files, one rewritten.
@@ -85,14 +86,14 @@ while read -r off len; do
 		count=$((len / 65536)) iflag=direct oflag=direct conv=notrunc
 	n=$((n + len / 65536))
 done </tmp/b2.ranges
-run rbd snap create rbd/backup@b2
+ceph_rbd snap create rbd/backup@b2
 info "incremental backup @b2: $n of $TOTAL blocks copied (era $SINCE2 begins)"
 [ "$n" -gt 0 ] && [ "$n" -lt $((TOTAL / 2)) ] || fail "the incremental backup copied $n of $TOTAL blocks"
 same_regions "$ERA" "$BK" 128
 
 # 3. The destination: a layering clone of @b2, mapped with krbd.
-run rbd snap protect rbd/backup@b2
-run rbd clone --image-feature layering rbd/backup@b2 rbd/vmdisk
+ceph_rbd snap protect rbd/backup@b2
+ceph_rbd clone --image-feature layering rbd/backup@b2 rbd/vmdisk
 DST=$(ceph_map vmdisk)
 ceph_unmap "$BK"
 

@@ -6,10 +6,14 @@
 # What was measured is in tests/README.md ("A Ceph cluster in the guest").
 #
 # ceph_start [MEMSTORE_MIB]: start the cluster (default 256 MiB of OSD
-#   memory store) and create the pool "rbd"; returns when `rbd ls` works.
+#   memory store) and create the pool "rbd"; returns when osd.0 is up (the
+#   pool's placement groups become active a moment later: the first rbd
+#   command waits for them).
+# ceph_rbd ARGS...: rbd with a timeout, failing the case.
 # ceph_stop: unmap every krbd device, stop the daemons (every case that
 #   calls ceph_start traps it on EXIT).
-# ceph_map IMAGE [OPTIONS]: map rbd/IMAGE with krbd, print /dev/rbdN.
+# ceph_map IMAGE[@SNAP] [OPTIONS]: map rbd/IMAGE with krbd, print /dev/rbdN.
+# ceph_unmap DEV
 
 CEPH_DIR=${CEPH_DIR:-/tmp/ceph}
 CEPH_CONF=$CEPH_DIR/ceph.conf
@@ -22,7 +26,7 @@ ceph_conf() {
 		/etc/ceph /var/run/ceph /var/log/ceph || fail "mkdir $CEPH_DIR"
 	cat >"$CEPH_CONF" <<CONF
 [global]
-fsid = 5b1f7a6e-0f5e-4c1e-9a51-1ce9b0c1e001
+fsid = $CEPH_FSID
 mon host = [v2:127.0.0.1:3300,v1:$CEPH_MON_ADDR]
 auth cluster required = none
 auth service required = none
@@ -72,8 +76,8 @@ CONF
 	cp "$CEPH_CONF" /etc/ceph/ceph.conf
 }
 
-CEPH_FSID=5b1f7a6e-0f5e-4c1e-9a51-1ce9b0c1e001
-CEPH_OSD_UUID=0a5d0000-0000-4000-8000-000000000000
+# The ids the seed was made with (tests/vm/build-initramfs --ceph).
+read -r CEPH_FSID CEPH_OSD_UUID </opt/incmirror/ceph-seed/ids 2>/dev/null
 
 # ceph_cmd JSON: a monitor command (tests/tools/ceph-mon-cmd, librados).
 ceph_cmd() {
@@ -103,14 +107,12 @@ ceph_start() {
 	_c_t0=$(uptime_ms)
 	ip link set lo up || fail "ip link set lo up"
 	ceph_conf $((_c_mem * 1024 * 1024))
+	# The monitor's store and the OSD's data directory, made by --mkfs
+	# when the Ceph archive was built (tests/vm/build-initramfs --ceph).
+	[ -f /opt/incmirror/ceph-seed/ids ] || fail "no /opt/incmirror/ceph-seed: the case needs a '# NEEDS: ceph' line"
 	rm -rf "$CEPH_DIR/mon/ceph-a" "$CEPH_DIR/osd/ceph-0"
-	run monmaptool --create --fsid "$CEPH_FSID" \
-		--addv a "[v2:127.0.0.1:3300,v1:$CEPH_MON_ADDR]" --clobber "$CEPH_DIR/monmap" >/dev/null
-	# auth none: the monitor wants a keyring file, an empty one will do.
-	ceph-mon -c "$CEPH_CONF" --mkfs -i a --monmap "$CEPH_DIR/monmap" \
-		--keyring /dev/null >"$CEPH_DIR/log/mon-mkfs.out" 2>&1 ||
-		{ cat "$CEPH_DIR/log/mon-mkfs.out" >&2; fail "ceph-mon --mkfs"; }
-	: >"$CEPH_DIR/mon/ceph-a/keyring"
+	cp -a /opt/incmirror/ceph-seed/mon/ceph-a "$CEPH_DIR/mon/" &&
+		cp -a /opt/incmirror/ceph-seed/osd/ceph-0 "$CEPH_DIR/osd/" || fail "copy the Ceph seed"
 	_c_t1=$(uptime_ms)
 	ceph-mon -c "$CEPH_CONF" -i a >"$CEPH_DIR/log/mon.out" 2>&1 ||
 		{ tail -n 20 "$CEPH_DIR/log/mon.a.log" >&2; fail "ceph-mon -i a did not start"; }
@@ -129,35 +131,51 @@ ceph_start() {
 		>"$CEPH_DIR/log/mon-cmd.out" 2>&1 ||
 		{ cat "$CEPH_DIR/log/mon-cmd.out" >&2; fail "monitor commands (osd new, crush add, pool create)"; }
 	_c_t2=$(uptime_ms)
-	mkdir -p "$CEPH_DIR/osd/ceph-0"
-	ceph-osd -c "$CEPH_CONF" -i 0 --mkfs --osd-uuid "$CEPH_OSD_UUID" \
-		>"$CEPH_DIR/log/osd-mkfs.out" 2>&1 ||
-		{ cat "$CEPH_DIR/log/osd-mkfs.out" >&2; fail "ceph-osd --mkfs"; }
-	_c_t3=$(uptime_ms)
 	ceph_osd_start
+	_c_t3=$(uptime_ms)
 	ceph_wait_osd_up 120
 	_c_t4=$(uptime_ms)
-	timeout 60 rbd ls >/dev/null || fail "rbd ls does not answer"
 	CEPH_START_MS=$(($(uptime_ms) - _c_t0))
-	info "ceph: monitor, osd.0 (memstore ${_c_mem} MiB) and pool rbd up in $CEPH_START_MS ms" \
-		"(mon mkfs $((_c_t1 - _c_t0)), mon up + commands $((_c_t2 - _c_t1)), osd mkfs $((_c_t3 - _c_t2))," \
-		"osd up $((_c_t4 - _c_t3)), rbd ls $(($(uptime_ms) - _c_t4)))"
+	info "ceph: monitor and osd.0 (memstore ${_c_mem} MiB) up in $CEPH_START_MS ms" \
+		"(seed copy $((_c_t1 - _c_t0)), mon up + commands $((_c_t2 - _c_t1)), osd start $((_c_t3 - _c_t2))," \
+		"osd up $((_c_t4 - _c_t3)))"
 }
 
-# ceph_map IMAGE [OPTIONS]: map rbd/IMAGE[@SNAP] with the kernel client
-# (no udev: -o noudev), print the device.
+# ceph_rbd ARGS...: the rbd command, failing the case on an error or after
+# 120 s (a request to a pool whose placement groups are not active waits
+# forever; the first one after ceph_start waits for them to be created).
+ceph_rbd() {
+	timeout 120 rbd "$@" >/tmp/.ceph-rbd.out 2>&1 ||
+		{ cat /tmp/.ceph-rbd.out >&2; fail "rbd $* failed or timed out"; }
+}
+
+# ceph_map IMAGE[@SNAP] [OPTIONS]: map rbd/IMAGE with the kernel client,
+# print the device. Written straight to /sys/bus/rbd/add_single_major
+# (what `rbd device map` does after looking the monitors up, without the
+# seconds a librados program takes to start under TCG); auth none, so no
+# secret. OPTIONS are krbd's (e.g. osd_request_timeout=10).
 ceph_map() {
-	_c_o=noudev
+	_c_img=${1%@*} _c_snap=-
+	case "$1" in *@*) _c_snap=${1#*@} ;; esac
+	_c_o=name=admin
 	[ -n "${2:-}" ] && _c_o="$_c_o,$2"
-	_c_dev=$(timeout 120 rbd device map -o "$_c_o" "rbd/$1" 2>/tmp/.ceph-map.err) ||
-		{ cat /tmp/.ceph-map.err >&2; dmesg | tail -n 10 >&2; fail "rbd device map rbd/$1 -o $_c_o"; }
-	[ -b "$_c_dev" ] || fail "rbd device map printed '$_c_dev', not a block device"
-	echo "$_c_dev"
+	[ -d /sys/module/rbd ] || modprobe rbd || fail "modprobe rbd"
+	ls /sys/bus/rbd/devices >/tmp/.ceph-map.before 2>/dev/null
+	echo "$CEPH_MON_ADDR $_c_o rbd $_c_img $_c_snap" >/sys/bus/rbd/add_single_major ||
+		{ dmesg | tail -n 5 >&2; fail "krbd map of rbd/$1 ($_c_o) refused"; }
+	for _c_id in $(ls /sys/bus/rbd/devices); do
+		grep -qx "$_c_id" /tmp/.ceph-map.before && continue
+		[ "$(cat /sys/bus/rbd/devices/$_c_id/name)" = "$_c_img" ] || continue
+		wait_cond 10 "/dev/rbd$_c_id" "[ -b /dev/rbd$_c_id ]"
+		echo "/dev/rbd$_c_id"
+		return 0
+	done
+	fail "rbd/$1 mapped, but no new device in /sys/bus/rbd/devices"
 }
 
-# ceph_unmap DEV
+# ceph_unmap DEV: unmap /dev/rbdN (sysfs, as `rbd device unmap`).
 ceph_unmap() {
-	timeout 60 rbd device unmap -o noudev "$1" || fail "rbd device unmap $1"
+	echo "${1#/dev/rbd}" >/sys/bus/rbd/remove_single_major || fail "krbd unmap of $1"
 }
 
 # ceph_stop: unmap everything (forced: an OSD may be gone), stop the daemons.
