@@ -149,6 +149,14 @@ check:
 check-full:
 	@INCMIRROR_CHECK_FULL=1 tests/check --kernels "$(KERNELS)"
 
+# The Ceph cases (tests/lib/ceph.sh), on every kernel in KERNELS: make
+# check runs ceph-rbd-incremental-migration on 6.12 only, the others are
+# "# CHECK-KERNEL: full".
+CEPH_CASES := $(basename $(notdir $(wildcard tests/cases/ceph-*.sh)))
+.PHONY: check-ceph
+check-ceph:
+	@tests/check --cases "$(CEPH_CASES)" --kernels "$(KERNELS)"
+
 # Each broken ordering in tests/mutants/ must be caught by its case.
 .PHONY: check-mutants
 check-mutants: deps
