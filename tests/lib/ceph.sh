@@ -189,7 +189,10 @@ ceph_stop() {
 		_c_pid=$(cat "$_c_p")
 		kill -CONT "$_c_pid" 2>/dev/null
 		kill -KILL "$_c_pid" 2>/dev/null
-		wait_pid_gone "$_c_pid" 10
+		# The daemons forked away from the case: their parent is /init,
+		# which may reap them late; a zombie is gone enough.
+		wait_cond 10 "ceph daemon $_c_pid to exit" \
+			"! kill -0 $_c_pid 2>/dev/null || grep -q '^State:.*Z' /proc/$_c_pid/status 2>/dev/null"
 		rm -f "$_c_p"
 	done
 	rm -rf "$CEPH_DIR"
