@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: the seed scenario on a real Ceph cluster in the guest: a live ext4 (dm-era) backed up into an RBD image through krbd (full @b1, incremental from the dm-era list @b2), its layering clone mapped with krbd becomes the destination of an incremental mirror under fio verify; only the changed regions are copied, verify finds 0 mismatches, switch-over, e2fsck clean, files intact
+# DESCRIPTION: the seed scenario on a real Ceph cluster in the guest: a live ext4 (dm-era) backed up into an RBD image through krbd (full @b1, incremental from the dm-era list @b2, which rbd diff b1..b2 through incmirror-bitmap names exactly), its layering clone mapped with krbd becomes the destination of an incremental mirror under fio verify; only the changed regions are copied, verify finds 0 mismatches, switch-over, e2fsck clean, files intact
 # CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # NEEDS: ceph
 # TIMEOUT: 420
@@ -90,6 +90,20 @@ ceph_rbd snap create rbd/backup@b2
 info "incremental backup @b2: $n of $TOTAL blocks copied (era $SINCE2 begins)"
 [ "$n" -gt 0 ] && [ "$n" -lt $((TOTAL / 2)) ] || fail "the incremental backup copied $n of $TOTAL blocks"
 same_regions "$ERA" "$BK" 128
+# The cluster's own account of what the incremental backup changed,
+# through our rbd-json parser: the same 64 KiB regions as dm-era's list.
+timeout 120 rbd diff --from-snap b1 --format json rbd/backup@b2 >/tmp/b2.rbd.json ||
+	fail "rbd diff --from-snap b1 rbd/backup@b2"
+incmirror-bitmap convert --format rbd-json -s $((SZ * 512)) -r 64K -O ranges /tmp/b2.rbd.json \
+	>/tmp/b2.rbd.ranges || { cat /tmp/b2.rbd.json >&2; fail "incmirror-bitmap convert of rbd diff's output"; }
+ranges_regions() {
+	awk '{ for (r = $1 / 65536; r < ($1 + $2) / 65536; r++) print r }' "$1" | sort -n -u
+}
+ranges_regions /tmp/b2.ranges >/tmp/b2.era.reg
+ranges_regions /tmp/b2.rbd.ranges >/tmp/b2.rbd.reg
+cmp -s /tmp/b2.era.reg /tmp/b2.rbd.reg ||
+	{ cat /tmp/b2.rbd.json >&2; fail "rbd diff b1..b2 names regions $(echo $(cat /tmp/b2.rbd.reg)), dm-era $(echo $(cat /tmp/b2.era.reg))"; }
+info "rbd diff --from-snap b1 backup@b2: the same $(wc -l </tmp/b2.rbd.reg) regions as dm-era's list"
 
 # 3. The destination: a layering clone of @b2, mapped with krbd.
 ceph_rbd snap protect rbd/backup@b2
