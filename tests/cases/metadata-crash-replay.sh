@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: metadata: at every flush/FUA point of a dm-log-writes log (loading, copying, synced, writes, clear passes, reload), the metadata marks dirty every region where source and destination differ; the kernel loads it so
+# CHECK-KERNEL: 6.1 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 600
 # MEM: 3072
 . "$INCMIRROR_TESTS/lib/guest.sh"

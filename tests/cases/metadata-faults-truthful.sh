@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: metadata: destination write errors (dm-flakey), seconds of destination latency (dm-delay) and source read errors during the copy: callers get the source's result, the on-disk map covers every differing region, fixed + start ends synced
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 300
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap cleanup_devices EXIT

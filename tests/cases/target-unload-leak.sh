@@ -1,5 +1,6 @@
 #!/bin/sh
 # DESCRIPTION: 40 create/copy/write/remove cycles leak no memory (slab + vmalloc and free pages bounded) and the module unloads and reloads
+# CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 180
 . "$INCMIRROR_TESTS/lib/guest.sh"
 trap 'cleanup_devices; modprobe dm-incmirror 2>/dev/null' EXIT
