@@ -459,9 +459,16 @@ static bool im_md_flush_legs(struct im_metadata *md, const char *when)
 	DMERR_LIMIT("%s: %s flush %s failed: recently written regions made dirty",
 		    im_md_name(md), dest_failed ? "destination" : "source", when);
 
+	/*
+	 * The marking below drops the lock between blocks: marks_pending
+	 * keeps status from saying synced (and the clear pass from running)
+	 * until every block's regions are dirty, as for the other chunked
+	 * markings (IM_LOCK_CHUNK).
+	 */
 	spin_lock_irq(&mc->lock);
 	if (dest_failed)
 		im_dest_error_locked(mc);
+	mc->marks_pending++;
 	spin_unlock_irq(&mc->lock);
 
 	for (blk = 0; blk < md->nr_blocks; blk++) {
@@ -478,6 +485,7 @@ static bool im_md_flush_legs(struct im_metadata *md, const char *when)
 	}
 
 	spin_lock_irq(&mc->lock);
+	mc->marks_pending--;
 	kick = im_copier_may_run_locked(mc);
 	spin_unlock_irq(&mc->lock);
 	if (kick)
@@ -487,7 +495,8 @@ static bool im_md_flush_legs(struct im_metadata *md, const char *when)
 
 /*
  * Flush both legs, then clear the bits of regions that are clean in the
- * map, have no active entry and were not hot since the previous pass.
+ * map, have no active entry, are under no spanning write in flight and were
+ * not hot since the previous pass.
  * Flushing first is enough: a region that was not hot had no write or
  * copy mapped since the previous pass and none in flight at its end (those
  * are made hot at the end of a pass), so all its I/O completed before this
@@ -533,6 +542,15 @@ static void im_md_clear_pass(struct im_metadata *md)
 					__clear_bit(node->region -
 						    w0 * BITS_PER_LONG,
 						    md->scratch);
+			/*
+			 * A spanning write holds no entry and the copier may
+			 * clean its regions while it runs: keep their bits
+			 * until it has ended (region.c rule 7), or a crash
+			 * before it ends finds them clean.
+			 */
+			im_region_spanning_unmark_locked(mc, md->scratch,
+							 w0 * BITS_PER_LONG,
+							 n * BITS_PER_LONG);
 			any = false;
 			for (i = 0; i < n; i++) {
 				img[i] &= ~md->scratch[i];

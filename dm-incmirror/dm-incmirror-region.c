@@ -356,6 +356,28 @@ void im_region_spanning_add_locked(struct incmirror *mc, struct im_bio *pb)
 	list_add_tail(&pb->spanning, &mc->spanning);
 }
 
+/*
+ * Clear in @bits (bit i for region @first + i, @nbits of them) every region
+ * under a spanning write that has not ended: the metadata clear pass keeps
+ * their bits (rule 7). Bounded by @nbits per call, so by the caller's
+ * chunk. Context: incmirror.lock held, IRQs off.
+ */
+void im_region_spanning_unmark_locked(struct incmirror *mc,
+				      unsigned long *bits, u64 first,
+				      u64 nbits)
+{
+	struct im_bio *pb;
+	u64 lo, hi;
+
+	lockdep_assert_held(&mc->lock);
+	list_for_each_entry(pb, &mc->spanning, spanning) {
+		lo = max(pb->first, first);
+		hi = min(pb->last, first + nbits - 1);
+		if (lo <= hi)
+			bitmap_clear(bits, lo - first, hi - lo + 1);
+	}
+}
+
 bool im_region_spanning_mark_locked(struct incmirror *mc, u64 first, u64 last)
 {
 	im_dest_touch_locked(mc, first, last);

@@ -59,6 +59,9 @@ enum im_admit im_region_write_begin_locked(struct incmirror *mc,
 void im_region_spanning_add_locked(struct incmirror *mc, struct im_bio *pb);
 bool im_region_spanning_mark_locked(struct incmirror *mc, u64 first,
 				    u64 last);
+void im_region_spanning_unmark_locked(struct incmirror *mc,
+				      unsigned long *bits, u64 first,
+				      u64 nbits);
 enum im_admit im_region_spanning_admit_locked(struct incmirror *mc,
 					      struct bio *bio,
 					      struct im_bio *pb, bool wait_md);
