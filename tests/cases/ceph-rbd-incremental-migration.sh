@@ -20,6 +20,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The cluster first: ceph_start removes what a killed case left on krbd
+# devices (e.g. vm, mounted, which would keep brd loaded).
+T0=$(uptime_ms)
+ceph_start 96
+# memstore's capacity is for the objects of every image and snapshot.
+ceph_rbd create --size 16M --image-feature layering rbd/backup
+info "cluster start to the first rbd command done: $(($(uptime_ms) - T0)) ms"
+
 # The VM's disk: 16 MiB on ram0, dm-era (64 KiB blocks, metadata on ram1)
 # tracking its writes, and the device the "VM" uses, vm, a linear mapping
 # of era0 whose table is later swapped for the mirror and then for the
@@ -54,11 +62,6 @@ ranges() {
 		fail "incmirror-bitmap convert $1"
 }
 
-T0=$(uptime_ms)
-ceph_start 96
-# memstore's capacity is for the objects of every image and snapshot.
-ceph_rbd create --size 16M --image-feature layering rbd/backup
-info "cluster start to the first rbd command done: $(($(uptime_ms) - T0)) ms"
 BK=$(ceph_map backup)
 
 # 1. The full backup (the filesystem is idle and synced), then @b1.

@@ -26,10 +26,12 @@ trap cleanup EXIT
 T=5
 BOUND_MS=$(((T + 5 + 1) * 1000))
 
+# The cluster first: ceph_start removes what a killed case left on krbd
+# devices (e.g. im, which would keep brd loaded).
+ceph_start 64
 ram_devices 1 16
 SRC=/dev/ram0
 random_fill $SRC
-ceph_start 64
 ceph_rbd create --size 16M --image-feature layering rbd/dst
 DST=$(ceph_map dst osd_request_timeout=$T)
 # The backup, then 8 MiB changed since (regions 64-191 of 256).
