@@ -25,9 +25,12 @@ BK=$(ceph_map backup)
 run mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$BK"
 mkdir -p $MNT
 run mount -t ext4 "$BK" $MNT
-mkdir -p $MNT/d
+mkdir -p $MNT/d /tmp/want
+# Each file's content is kept in /tmp/want as it is written: the checksums
+# to compare with are taken before the flatten, not read back after it.
 for i in 0 1 2 3 4 5; do
-	dd_ if=/dev/urandom of=$MNT/d/f$i bs=64k count=16
+	dd_ if=/dev/urandom of=/tmp/want/f$i bs=64k count=16
+	dd_ if=/tmp/want/f$i of=$MNT/d/f$i bs=64k
 done
 run umount $MNT
 ceph_unmap "$BK"
@@ -36,10 +39,15 @@ ceph_rbd snap protect rbd/backup@b2
 ceph_rbd clone --image-feature layering rbd/backup@b2 rbd/vmdisk
 VD=$(ceph_map vmdisk)
 run mount -t ext4 "$VD" $MNT
-# Written on the clone before the flatten.
-dd_ if=/dev/urandom of=$MNT/d/f1 bs=64k count=4 conv=notrunc
-dd_ if=/dev/urandom of=$MNT/d/n0 bs=64k count=8
+# Written on the clone before the flatten: f1's first 256 KiB (the rest
+# still read from the parent), a new file.
+dd_ if=/dev/urandom of=/tmp/f1.head bs=64k count=4
+dd_ if=/tmp/f1.head of=/tmp/want/f1 bs=64k conv=notrunc
+dd_ if=/tmp/f1.head of=$MNT/d/f1 bs=64k conv=notrunc
+dd_ if=/dev/urandom of=/tmp/want/n0 bs=64k count=8
+dd_ if=/tmp/want/n0 of=$MNT/d/n0 bs=64k
 sync
+(cd /tmp/want && sha256sum -- *) >/tmp/files.sha
 
 # The flatten (the seed's block-stream), with fio verify writing a file of
 # the mounted filesystem all along.
@@ -53,13 +61,14 @@ t0=$(uptime_ms)
 ceph_rbd flatten rbd/vmdisk
 info "rbd flatten of the mapped, mounted, written clone: $(($(uptime_ms) - t0)) ms"
 kill -0 "$FIO_PID" 2>/dev/null || fail "fio was done before the flatten: no writes across it"
-dd_ if=/dev/urandom of=$MNT/d/n1 bs=64k count=4
+dd_ if=/dev/urandom of=/tmp/want/n1 bs=64k count=4
+dd_ if=/tmp/want/n1 of=$MNT/d/n1 bs=64k
+(cd /tmp/want && sha256sum n1) >>/tmp/files.sha
 wait "$FIO_PID"
 rc=$?
 FIO_PID=
 [ $rc -eq 0 ] || { cat /tmp/fio.out; fail "fio verify failed ($rc) during the flatten"; }
 sync
-(cd $MNT/d && sha256sum -- *) >/tmp/files.sha
 (cd $MNT && sha256sum load.dat) >/tmp/load.sha
 
 # The parent chain goes: the clone has no parent any more.
@@ -70,6 +79,8 @@ ceph_rbd snap rm rbd/backup@b2
 ceph_rbd rm rbd/backup
 ceph_rbd ls
 assert_eq "$(cat /tmp/.ceph-rbd.out)" vmdisk "images left"
+# Read from the flattened image, not the page cache.
+drop_caches
 (cd $MNT/d && /usr/bin/sha256sum -c --quiet /tmp/files.sha) || fail "files differ after the parent was removed"
 
 # Read back from the cluster, not the page cache: unmap, map again.

@@ -11,14 +11,23 @@ command -v era_invalidate >/dev/null || fail "era_invalidate not installed"
 modprobe dm-era 2>/dev/null || fail "no dm-era module"
 
 MNT=/tmp/mnt
+FIO_PID=
 cleanup() {
-	[ -n "${FIO_PID:-}" ] && kill "$FIO_PID" 2>/dev/null
+	[ -n "$FIO_PID" ] && kill "$FIO_PID" 2>/dev/null
 	umount $MNT 2>/dev/null
 	dmsetup remove vm >/dev/null 2>&1
 	dmsetup remove era0 >/dev/null 2>&1
 	ceph_stop
 }
 trap cleanup EXIT
+
+# The cluster first: ceph_start removes what a killed case left on krbd
+# devices (e.g. vm, mounted, which would keep brd loaded).
+T0=$(uptime_ms)
+ceph_start 96
+# memstore's capacity is for the objects of every image and snapshot.
+ceph_rbd create --size 16M --image-feature layering rbd/backup
+info "cluster start to the first rbd command done: $(($(uptime_ms) - T0)) ms"
 
 # The VM's disk: 16 MiB on ram0, dm-era (64 KiB blocks, metadata on ram1)
 # tracking its writes, and the device the "VM" uses, vm, a linear mapping
@@ -54,11 +63,6 @@ ranges() {
 		fail "incmirror-bitmap convert $1"
 }
 
-T0=$(uptime_ms)
-ceph_start 96
-# memstore's capacity is for the objects of every image and snapshot.
-ceph_rbd create --size 16M --image-feature layering rbd/backup
-info "cluster start to the first rbd command done: $(($(uptime_ms) - T0)) ms"
 BK=$(ceph_map backup)
 
 # 1. The full backup (the filesystem is idle and synced), then @b1.
@@ -117,9 +121,13 @@ dd_ if=/dev/urandom of=$MNT/d/f4 bs=64k count=4 conv=notrunc
 sync
 (cd $MNT/d && sha256sum -- *) >/tmp/files.sha
 
-# fio verify load on the mounted filesystem through the swap and the copy.
+# fio verify load on the mounted filesystem through the swap and the copy:
+# paced (64 KiB/s), each 4 blocks written read back and verified
+# (verify_backlog), until it is stopped once synced (SIGTERM: a time-based
+# job skips the final read phase anyway; 300 s bound).
 fio --name=load --filename=$MNT/load.dat --size=2M --bs=4k --rw=randwrite \
-	--ioengine="$(fio_engine)" --iodepth=4 --direct=1 --verify=crc32c --loops=3 \
+	--ioengine="$(fio_engine)" --iodepth=4 --direct=1 --verify=crc32c --do_verify=1 \
+	--verify_backlog=4 --verify_fatal=1 --rate=64k --time_based --runtime=300 \
 	--verify_state_save=0 >/tmp/fio.out 2>&1 &
 FIO_PID=$!
 wait_cond 60 "fio to start writing" "[ -s $MNT/load.dat ]"
@@ -129,11 +137,13 @@ wait_cond 60 "fio to start writing" "[ -s $MNT/load.dat ]"
 # everything written since @b2.
 dm_swap vm "0 $SZ incmirror $ERA $DST 128 1 incremental"
 assert_eq "$(dm_field vm 1)" loading "state after the swap"
+kill -0 "$FIO_PID" 2>/dev/null || { cat /tmp/fio.out; fail "fio no longer running at the swap"; }
 era_list "$SINCE2" /tmp/mig.xml
 NB=$(ranges /tmp/mig.xml | awk '{ n += $2 / 65536 } END { print n + 0 }')
 t0=$(uptime_ms)
 run incmirror-bitmap load --table "$ERA_TABLE" --start vm /tmp/mig.xml
 wait_state vm synced 180
+kill -0 "$FIO_PID" 2>/dev/null || { cat /tmp/fio.out; fail "fio no longer running when synced: no writes across the copy"; }
 COPIED=$(dm_field vm 5)
 info "copy onto the clone: $((COPIED / 128)) regions ($COPIED sectors) copied in $(($(uptime_ms) - t0)) ms; dm-era lists $NB of $TOTAL changed since @b2"
 [ "$NB" -gt 0 ] && [ "$NB" -lt $((TOTAL / 2)) ] || fail "dm-era lists $NB of $TOTAL regions: not an incremental test"
@@ -142,10 +152,17 @@ info "copy onto the clone: $((COPIED / 128)) regions ($COPIED sectors) copied in
 [ "$COPIED" -ge $((NB * 128)) ] && [ "$COPIED" -le $(((NB + 8) * 128)) ] ||
 	fail "copied $COPIED sectors: expected the $NB listed regions, $((NB * 128)) sectors"
 
+# Stopped by SIGTERM (exit 128), its job with no error, blocks read back.
+kill -TERM "$FIO_PID"
 wait "$FIO_PID"
 rc=$?
 FIO_PID=
-[ $rc -eq 0 ] || { cat /tmp/fio.out; fail "fio verify failed ($rc) during the migration"; }
+grep -q 'err= 0' /tmp/fio.out && [ $rc -eq 128 ] ||
+	{ cat /tmp/fio.out; fail "fio verify failed ($rc) during the migration"; }
+FIO_IO=$(sed -n 's/.*issued rwts: total=\([0-9]*\),\([0-9]*\),.*/\1 \2/p' /tmp/fio.out)
+set -- $FIO_IO
+[ "${1:-0}" -gt 0 ] && [ "${2:-0}" -gt 0 ] || { cat /tmp/fio.out; fail "fio: '$FIO_IO' blocks read, written"; }
+info "fio: $2 blocks written, $1 read back and verified"
 (cd $MNT && sha256sum load.dat) >/tmp/load.sha
 sync
 

@@ -22,14 +22,18 @@ trap cleanup EXIT
 # after it was sent; libceph looks for such requests every
 # osd_keepalive_timeout (5 s, handle_timeout() in net/ceph/osd_client.c),
 # so a request fails between T and T + 5 s; one more second for the error
-# to reach the mirror.
+# to reach the mirror. Not before T s (less 1 s for a request already
+# waiting when the OSD was stopped): the timeout must be what fails it.
 T=5
 BOUND_MS=$(((T + 5 + 1) * 1000))
+LOWER_MS=$(((T - 1) * 1000))
 
+# The cluster first: ceph_start removes what a killed case left on krbd
+# devices (e.g. im, which would keep brd loaded).
+ceph_start 64
 ram_devices 1 16
 SRC=/dev/ram0
 random_fill $SRC
-ceph_start 64
 ceph_rbd create --size 16M --image-feature layering rbd/dst
 DST=$(ceph_map dst osd_request_timeout=$T)
 # The backup, then 8 MiB changed since (regions 64-191 of 256).
@@ -59,6 +63,8 @@ t1=$(uptime_ms)
 info "degraded $((t1 - t0)) ms after osd.0 was stopped (osd_request_timeout=$T): $(dmsetup status im)"
 [ $((t1 - t0)) -le $BOUND_MS ] ||
 	fail "degraded only $((t1 - t0)) ms after osd.0 stopped (bound $BOUND_MS ms)"
+[ $((t1 - t0)) -ge $LOWER_MS ] ||
+	fail "degraded $((t1 - t0)) ms after osd.0 stopped: before osd_request_timeout=$T s could fail a request (at least $LOWER_MS ms)"
 [ "$(in_sync im)" -lt 256 ] || fail "everything in sync although the copy was cut"
 
 wait "$WPID"
@@ -85,7 +91,9 @@ same_regions $SRC "$DST" 128
 run dmsetup message im 0 verify
 wait_cond 120 "verify to finish" "dmsetup status im | grep -q 'verify=done'"
 VER=$(dmsetup status im | grep -o 'verify=done [0-9]* [0-9]*')
+info "$VER"
 set -- $VER
+assert_eq "$2" "$(total_regions im)" "regions verified"
 assert_eq "$3" 0 "mismatches found by verify"
 run dmsetup remove im
 exit 0

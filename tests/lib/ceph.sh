@@ -11,7 +11,8 @@
 #   command waits for them).
 # ceph_rbd ARGS...: rbd with a timeout, failing the case.
 # ceph_stop: unmap every krbd device, stop the daemons (every case that
-#   calls ceph_start traps it on EXIT).
+#   calls ceph_start traps it on EXIT; ceph_start calls it first, for what
+#   a killed case left). Fails the case if a krbd device stays mapped.
 # ceph_map IMAGE[@SNAP] [OPTIONS]: map rbd/IMAGE with krbd, print /dev/rbdN.
 # ceph_unmap DEV
 
@@ -105,11 +106,15 @@ ceph_wait_osd_up() {
 ceph_start() {
 	_c_mem=${1:-256}
 	_c_t0=$(uptime_ms)
-	ip link set lo up || fail "ip link set lo up"
-	ceph_conf $((_c_mem * 1024 * 1024))
 	# The monitor's store and the OSD's data directory, made by --mkfs
 	# when the Ceph archive was built (tests/vm/build-initramfs --ceph).
+	# Checked first: without it CEPH_FSID is unset (set -u, ceph_conf).
 	[ -f /opt/incmirror/ceph-seed/ids ] || fail "no /opt/incmirror/ceph-seed: the case needs a '# NEEDS: ceph' line"
+	# A case killed on its timeout (guest-run-cases, SIGKILL: no EXIT
+	# trap) leaves its daemons, mappings and mounts to the next one.
+	ceph_stop
+	ip link set lo up || fail "ip link set lo up"
+	ceph_conf $((_c_mem * 1024 * 1024))
 	rm -rf "$CEPH_DIR/mon/ceph-a" "$CEPH_DIR/osd/ceph-0"
 	cp -a /opt/incmirror/ceph-seed/mon/ceph-a "$CEPH_DIR/mon/" &&
 		cp -a /opt/incmirror/ceph-seed/osd/ceph-0 "$CEPH_DIR/osd/" || fail "copy the Ceph seed"
@@ -178,10 +183,35 @@ ceph_unmap() {
 	echo "${1#/dev/rbd}" >/sys/bus/rbd/remove_single_major || fail "krbd unmap of $1"
 }
 
-# ceph_stop: unmap everything (forced: an OSD may be gone), stop the daemons.
+# ceph_stop: stop what ceph_start started, also when a killed case left it
+# (then with its filesystems mounted and dm devices on the krbd devices).
+# Every step is tried even when one fails: it runs in EXIT traps, where a
+# fail would skip the rest. Fails the case at the end if a daemon did not
+# exit or a krbd device is still mapped.
 ceph_stop() {
+	_c_err=
+	# A stopped OSD (SIGSTOP) would hang every unmount and unmap.
+	for _c_p in "$CEPH_DIR"/run/*.pid; do
+		[ -f "$_c_p" ] && kill -CONT "$(cat "$_c_p")" 2>/dev/null
+	done
 	for _c_d in /sys/bus/rbd/devices/*; do
 		[ -e "$_c_d" ] || continue
+		_c_b=/sys/block/rbd${_c_d##*/}
+		# Its dm holders resumed (a suspended one would hang the
+		# unmount), the mounts of the device and of its holders
+		# (MAJ:MIN, field 3 of mountinfo), the holders removed.
+		for _c_h in "$_c_b"/holders/dm-*; do
+			[ -e "$_c_h" ] && dmsetup resume "$(cat "$_c_h/dm/name")" >/dev/null 2>&1
+		done
+		for _c_mm in $(cat "$_c_b/dev" "$_c_b"/holders/*/dev 2>/dev/null); do
+			for _c_m in $(awk -v d="$_c_mm" '$3 == d { print $5 }' /proc/self/mountinfo); do
+				umount "$_c_m" 2>/dev/null
+			done
+		done
+		for _c_h in "$_c_b"/holders/dm-*; do
+			[ -e "$_c_h" ] && dmsetup remove --force "$(cat "$_c_h/dm/name")" >/dev/null 2>&1
+		done
+		# Forced: a mount left busy or a holder left open.
 		echo "${_c_d##*/} force" >/sys/bus/rbd/remove_single_major 2>/dev/null
 	done
 	for _c_p in "$CEPH_DIR"/run/*.pid; do
@@ -190,10 +220,18 @@ ceph_stop() {
 		kill -CONT "$_c_pid" 2>/dev/null
 		kill -KILL "$_c_pid" 2>/dev/null
 		# The daemons forked away from the case: their parent is /init,
-		# which may reap them late; a zombie is gone enough.
-		wait_cond 10 "ceph daemon $_c_pid to exit" \
-			"! kill -0 $_c_pid 2>/dev/null || grep -q '^State:.*Z' /proc/$_c_pid/status 2>/dev/null"
+		# which may reap them late; a zombie is gone enough (its
+		# sockets are closed). A bounded wait that does not fail here.
+		_c_end=$(($(date +%s) + 10))
+		while kill -0 "$_c_pid" 2>/dev/null &&
+			! grep -q '^State:.*Z' "/proc/$_c_pid/status" 2>/dev/null; do
+			[ "$(date +%s)" -ge "$_c_end" ] && { _c_err="$_c_err ${_c_p##*/} $_c_pid alive 10 s after SIGKILL;"; break; }
+			usleep 100000
+		done
 		rm -f "$_c_p"
 	done
 	rm -rf "$CEPH_DIR"
+	_c_left=$(ls /sys/bus/rbd/devices 2>/dev/null)
+	[ -z "$_c_left" ] || _c_err="$_c_err krbd devices still mapped: $(echo $_c_left);"
+	[ -z "$_c_err" ] || fail "ceph_stop:$_c_err"
 }
