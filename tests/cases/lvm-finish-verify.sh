@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESCRIPTION: incmirror-lvm status --json during a copy and when synced; finish --verify with one byte flipped on the destination of a synced mirror: refused (exit 3), names the region and its sectors, nothing switched (tables, LVM metadata, state as before); after verify repair and a new sync it switches over with identical data
+# DESCRIPTION: incmirror-lvm status --json during a copy and when synced; finish --verify with one byte flipped on the destination of a synced mirror: refused (exit 3), names the region and its sectors, nothing switched (tables, LVM metadata, state as before); after verify repair and a new sync it switches over with identical data; killed after writing the metadata and run again, finish --verify says it skips the verify (phase metadata) and completes
 # CHECK-KERNEL: 6.12 (make check runs it on one kernel only; make check-full on both)
 # TIMEOUT: 300
 . "$INCMIRROR_TESTS/lib/guest.sh"
@@ -63,8 +63,16 @@ run dmsetup message $VG-data 0 verify repair
 wait_cond 60 "verify repair to end" "dmsetup status $VG-data | grep -q 'verify=done'"
 run incmirror-lvm wait $VG/data
 S=$(sha /dev/mapper/$VG-data-imsrc)
-incmirror-lvm finish --verify $VG/data >/tmp/f2.out 2>&1 || { cat /tmp/f2.out; fail "finish --verify after repair"; }
+# Killed after writing the metadata (the verify passed before): finish
+# --verify run again completes it and says that it skips the verify.
+INCMIRROR_LVM_TEST_DIE_AFTER=metadata incmirror-lvm finish --verify $VG/data >/tmp/f2.out 2>&1
+rc=$?
+assert_eq $rc 137 "exit status of finish --verify killed after the metadata ($(cat /tmp/f2.out))"
 grep -q 'verify: 256 regions compared, 0 differ' /tmp/f2.out || fail "$(cat /tmp/f2.out)"
+incmirror-lvm finish --verify $VG/data >/tmp/f3.out 2>&1 || { cat /tmp/f3.out; fail "finish --verify resumed"; }
+cat /tmp/f3.out
+grep -q "^incmirror-lvm: --verify skipped: an interrupted finish already wrote the LVM metadata of $VG (phase metadata)" /tmp/f3.out ||
+	fail "finish --verify resumed at phase metadata does not say that it skips the verify: $(cat /tmp/f3.out)"
 assert_eq "$(sha $LVDEV)" "$S" "data after finish --verify"
 dmsetup table $VG-data | grep -q ' incmirror ' && fail "$VG-data still on the mirror"
 exit 0

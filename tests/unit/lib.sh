@@ -557,6 +557,21 @@ t_ranges_list() {
 	[ "$(cat out)" = "4096 4096" ] || die "stdin: $(cat out)"
 }
 
+# info --json: names are strings whatever they look like (a FILE named
+# 0042 is "0042", not 42), counts are numbers, also above 2^63 (no int64
+# wrap to a negative number).
+t_info_json_types() {
+	printf '0 4096\n65536 4096\n' >0042
+	b 0 info --json -f ranges 0042
+	expect_out '^\[\{"file":"0042","format":"ranges",'
+	expect_out '"dirty-extents":2,"dirty-bytes":8192,'
+	printf '0 9223372036854775809\n' >big
+	b 0 info --json -f ranges big
+	expect_out '"dirty-bytes":9223372036854775809,'
+	python3 -c 'import json; a = json.load(open("out")); assert a[0]["dirty-bytes"] == 2**63 + 1 and a[0]["file"] == "big"' ||
+		die "info --json is not the JSON expected: $(cat out)"
+}
+
 t_raw_bitmap() {
 	printf '\x81\x01' >lsb.raw
 	b 0 convert --format raw -g 64K -r 64K -O ranges lsb.raw

@@ -98,6 +98,12 @@ t_man_options_match_help() {
 		[ "$n" -ge 4 ] || die "only $n options found in incmirror-$t --help"
 		echo "NOTE: incmirror-$t: $n options, all in the man page"
 	done
+	# incmirror-lvm's SYNOPSIS names every long option of --help and the
+	# short -t (lvm2's dry run) and -i.
+	section incmirror-lvm.8.txt SYNOPSIS >syn.lvm
+	for o in $(help_options help.lvm | grep -- '^--') -t -i; do
+		grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" syn.lvm || die "incmirror-lvm(8) SYNOPSIS lacks $o"
+	done
 	# watch, validate and lvm: each option also has its own entry under OPTIONS.
 	for t in watch validate lvm; do
 		section incmirror-$t.8.txt OPTIONS >opts.$t
@@ -328,6 +334,16 @@ t_tools_lvm_usage() {
 		grep -q "option '--bitmap-cmd' needs a value" err || die "$(cat err)"
 		l 2 "$sh" start vg/lv vg/d --allow-empty
 		grep -q "option '--allow-empty' needs a change list" err || die "$(cat err)"
+		# An empty value is refused naming the option, never taken as
+		# "not given" (--era '' or --bitmap-cmd '' meant a full copy).
+		for o in --era --bitmap-cmd --since --bitmap --format --granularity --table --metadata --max-rate; do
+			l 2 "$sh" start vg/lv vg/d "$o" ''
+			grep -q "option '$o' needs a value: an empty one was given" err || die "$o '': $(cat err)"
+			l 2 "$sh" start vg/lv vg/d "$o="
+			grep -q "option '$o' needs a value: an empty one was given" err || die "$o=: $(cat err)"
+		done
+		l 2 "$sh" start vg/lv vg/d --era '' --since 3
+		grep -q "option '--era' needs a value: an empty one was given" err || die "$(cat err)"
 		l 2 "$sh" status vg/lv --era era0
 		grep -q 'belong to start' err || die "$(cat err)"
 		l 2 "$sh" finish vg/lv --list-predates-start
@@ -373,6 +389,23 @@ t_tools_lvm_usage() {
 		set -- $x
 		grep -qE "^$2=$1\b" "$LVMTOOL" || die "lvm: $2 is not $1"
 		grep -qE "^\*\*$1\*\*" "$TOP/Documentation/incmirror-lvm.rst" || die "lvm: exit $1 undocumented"
+	done
+}
+
+# incmirror-lvm's json_str (status --json) under every shell: control
+# characters, quote and backslash escaped; the result parses as JSON.
+t_tools_lvm_json_str() {
+	local shells sh v
+	need python3
+	mapfile -t shells < <(tool_shells)
+	v=$(printf 'vg/a\tb\nc"d\\e\001f\037\n')
+	v="$v
+"
+	for sh in "${shells[@]}"; do
+		$sh -c "$(sed -n '/^json_str() {/,/^}/p' "$LVMTOOL")"'
+			printf "\"%s\"\n" "$(json_str "$1")"' json "$v" >out || die "$sh: json_str"
+		python3 -c 'import json, sys; v = json.load(open("out")); assert v == sys.argv[1], repr(v)' "$v" ||
+			die "$sh: json_str gave $(cat out)"
 	done
 }
 

@@ -627,11 +627,49 @@ static int cmd_save(struct cli *c)
 }
 
 /*
+ * The keys of info whose value is a count or a size: the only ones that
+ * --json prints as a number, and only when the value is all decimal digits
+ * that fit in 64 bits ("unknown", "byte extents", ... stay strings). Every
+ * other value (a file name, a bitmap name, a format) is a string, even one
+ * of digits only: a FILE named 0042 is "0042".
+ */
+static const char *const info_numeric_keys[] = {
+	"device-size", "granularity", "dirty-extents", "dirty-bytes", "era-blocks", "regions", "dirty-regions",
+	"snapshot-version", "chunk-sectors", "exceptions", "metadata-areas", "allocated-sectors",
+	"metadata-sectors", "md-bitmap-version", "chunks", "events", "events-cleared", "cluster-size",
+};
+
+/* info_number: true and *out set when VAL of KEY is to be a JSON number. */
+static bool info_number(const char *key, const char *val, uint64_t *out)
+{
+	size_t i, n = strlen(val);
+	uint64_t v = 0;
+
+	for (i = 0; i < sizeof(info_numeric_keys) / sizeof(info_numeric_keys[0]); i++)
+		if (!strcmp(key, info_numeric_keys[i]))
+			break;
+	if (i == sizeof(info_numeric_keys) / sizeof(info_numeric_keys[0]))
+		return false;
+	if (!n || strspn(val, "0123456789") != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned int d = (unsigned int)(val[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return false;	/* does not fit: kept as a string */
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+/*
  * info --json: the "key: value" lines of TEXT (one block per file, blocks
  * separated by an empty line) as a JSON array of objects, one per file,
- * written by json-c: a value of decimal digits is a number, anything else
- * (also "unknown (...)") a string; a key given more than once (qcow2's
- * "bitmap") is an array of its values.
+ * written by json-c: the value of a numeric key (info_numeric_keys) made
+ * of decimal digits is a number (unsigned 64-bit), anything else (also
+ * "unknown (...)", a file or bitmap name of digits) a string; a key given
+ * more than once (qcow2's "bitmap") is an array of its values.
  */
 static int print_info_json(const char *text)
 {
@@ -646,6 +684,7 @@ static int print_info_json(const char *text)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		char key[128], *val;
 		json_object *v, *old;
+		uint64_t num;
 
 		if (!len) {
 			obj = NULL;
@@ -668,8 +707,8 @@ static int print_info_json(const char *text)
 		val = strndup(colon, (size_t)(p + len - colon));
 		if (!val)
 			goto oom;
-		if (*val && strspn(val, "0123456789") == strlen(val) && strlen(val) <= 19)
-			v = json_object_new_int64((int64_t)strtoull(val, NULL, 10));
+		if (info_number(key, val, &num))
+			v = json_object_new_uint64(num);
 		else
 			v = json_object_new_string(val);
 		free(val);
